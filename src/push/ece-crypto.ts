@@ -1,0 +1,74 @@
+/**
+ * The primitives both push encodings share: HKDF-SHA-256 (RFC 5869), the ECDH agreement between
+ * our ephemeral key and the browser's key, and sealing one AES-128-GCM record.
+ *
+ * HKDF is written out with HMAC rather than `hkdfSync` because every output we need is at most one
+ * SHA-256 block, and doing the extract step once for both the key and the nonce saves two HMACs.
+ */
+import { createCipheriv, createECDH, createHmac, type ECDH } from 'node:crypto';
+
+import { P256_POINT_BYTES } from './keys.js';
+import { PushError } from './push-errors.js';
+
+/** RFC 8188 §2: AES-128-GCM adds a 16-byte tag to every record. */
+export const GCM_TAG_BYTES = 16;
+/** RFC 8291 §3.4 / RFC 8188 §2.1: a 16-byte random salt, fresh for every message. */
+export const SALT_BYTES = 16;
+
+/**
+ * The application server's ephemeral key pair for one message: either a node ECDH object (as the
+ * key factory makes) or the raw halves (as the RFC 8291 Appendix A vector gives them).
+ */
+export type SenderKeys = ECDH | { publicKey: Buffer; privateKey: Buffer };
+
+export function hkdfExtract(salt: Buffer, ikm: Buffer): Buffer {
+  return createHmac('sha256', salt).update(ikm).digest();
+}
+
+/** HKDF-Expand for lengths up to 32 bytes: T(1) = HMAC(PRK, info ‖ 0x01), truncated. */
+export function hkdfExpand(prk: Buffer, info: Buffer, length: number): Buffer {
+  if (length > 32) throw new RangeError('hkdfExpand here serves at most one SHA-256 block');
+  return createHmac('sha256', prk).update(info).update(ONE).digest().subarray(0, length);
+}
+
+const ONE = Buffer.from([1]);
+
+/**
+ * The ECDH shared secret and our public key. A receiver key that is not on the curve surfaces as
+ * ERR_SUBSCRIPTION_INVALID_KEY, so a subscription stored before validation existed fails clearly.
+ */
+export function agreeSecret(senderKeys: SenderKeys, uaPublic: Buffer): { secret: Buffer; senderPublic: Buffer } {
+  let ecdh: ECDH;
+  let senderPublic: Buffer;
+  if (isEcdh(senderKeys)) {
+    ecdh = senderKeys;
+    senderPublic = ecdh.getPublicKey();
+  } else {
+    ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(senderKeys.privateKey);
+    senderPublic = senderKeys.publicKey;
+    if (!ecdh.getPublicKey().equals(senderPublic)) {
+      throw new PushError('ERR_PUSH_INVALID_OPTION', 'sender public key does not match its private key');
+    }
+  }
+  if (uaPublic.length !== P256_POINT_BYTES) {
+    throw new PushError('ERR_SUBSCRIPTION_INVALID_KEY', `p256dh must be ${P256_POINT_BYTES} bytes, got ${uaPublic.length}`);
+  }
+  try {
+    return { secret: ecdh.computeSecret(uaPublic), senderPublic };
+  } catch (cause) {
+    throw new PushError('ERR_SUBSCRIPTION_INVALID_KEY', 'p256dh is not a point on the P-256 curve', { cause });
+  }
+}
+
+function isEcdh(keys: SenderKeys): keys is ECDH {
+  return typeof (keys as ECDH).computeSecret === 'function';
+}
+
+/** AES-128-GCM over the given parts, returning ciphertext ‖ tag (RFC 8188 §2). */
+export function sealRecord(key: Buffer, nonce: Buffer, parts: readonly Buffer[]): Buffer {
+  const cipher = createCipheriv('aes-128-gcm', key, nonce);
+  const chunks = parts.map((part) => cipher.update(part));
+  chunks.push(cipher.final(), cipher.getAuthTag());
+  return Buffer.concat(chunks);
+}

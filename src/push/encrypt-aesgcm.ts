@@ -1,0 +1,87 @@
+/**
+ * The legacy `aesgcm` content coding: draft-ietf-webpush-encryption-04 over
+ * draft-ietf-httpbis-encryption-encoding-03. SPEC §8.6 makes it the default (`standard: false`)
+ * because many relays and iOS apps decrypt only this form.
+ *
+ * Unlike aes128gcm, the salt and our public key travel in headers, not in the body:
+ * `Encryption: salt=<b64url>` and `Crypto-Key: dh=<b64url>` (built by build-push-request.ts).
+ * Pure: salt and ephemeral key are inputs.
+ */
+import {
+  agreeSecret,
+  GCM_TAG_BYTES,
+  hkdfExpand,
+  hkdfExtract,
+  SALT_BYTES,
+  sealRecord,
+  type SenderKeys,
+} from './ece-crypto.js';
+import { AUTH_SECRET_BYTES } from './keys.js';
+import { PushError } from './push-errors.js';
+
+/** Two bytes of padding length precede the data in every aesgcm record (draft-03 §2). */
+const PADDING_LENGTH_BYTES = 2;
+/**
+ * A push message body is at most 4096 bytes (RFC 8030 §7.2 lets services refuse more), and the
+ * single record adds the 16-byte tag and the 2-byte padding length: 4096 − 16 − 2 = 4078.
+ */
+export const AESGCM_MAX_PLAINTEXT = 4096 - GCM_TAG_BYTES - PADDING_LENGTH_BYTES;
+
+const AUTH_INFO = Buffer.from('Content-Encoding: auth\0', 'latin1');
+const CEK_LABEL = Buffer.from('Content-Encoding: aesgcm\0', 'latin1');
+const NONCE_LABEL = Buffer.from('Content-Encoding: nonce\0', 'latin1');
+const CONTEXT_LABEL = Buffer.from('P-256\0', 'latin1');
+/** No padding: the padding length field is zero. */
+const NO_PADDING = Buffer.alloc(PADDING_LENGTH_BYTES);
+
+export interface AesgcmInput {
+  plaintext: Buffer;
+  uaPublic: Buffer;
+  authSecret: Buffer;
+  salt: Buffer;
+  senderKeys: SenderKeys;
+}
+
+export interface AesgcmMessage {
+  /** The request body: one record, AES-128-GCM(0x0000 ‖ plaintext) ‖ tag. */
+  body: Buffer;
+  /** Our ephemeral public key, for `Crypto-Key: dh=`. */
+  senderPublic: Buffer;
+  /** The salt, for `Encryption: salt=`. */
+  salt: Buffer;
+}
+
+export function encryptAesgcm(input: AesgcmInput): AesgcmMessage {
+  const { plaintext, uaPublic, authSecret, salt, senderKeys } = input;
+  if (plaintext.length > AESGCM_MAX_PLAINTEXT) {
+    throw new PushError(
+      'ERR_PUSH_PAYLOAD_TOO_LARGE',
+      `aesgcm plaintext is ${plaintext.length} bytes, at most ${AESGCM_MAX_PLAINTEXT} fit in one message`,
+    );
+  }
+  if (authSecret.length !== AUTH_SECRET_BYTES) {
+    throw new PushError('ERR_SUBSCRIPTION_INVALID_AUTH', `auth secret must be ${AUTH_SECRET_BYTES} bytes`);
+  }
+  if (salt.length !== SALT_BYTES) {
+    throw new PushError('ERR_PUSH_INVALID_OPTION', `salt must be ${SALT_BYTES} bytes`);
+  }
+  const { secret, senderPublic } = agreeSecret(senderKeys, uaPublic);
+
+  // webpush-encryption-04 §3.3: the auth secret is mixed in first, with a fixed info string.
+  const ikm = hkdfExpand(hkdfExtract(authSecret, secret), AUTH_INFO, 32);
+  // encryption-encoding-03 §4.2: the context names the curve and both keys, receiver first.
+  const context = Buffer.concat([CONTEXT_LABEL, lengthPrefixed(uaPublic), lengthPrefixed(senderPublic)]);
+  const prk = hkdfExtract(salt, ikm);
+  const cek = hkdfExpand(prk, Buffer.concat([CEK_LABEL, context]), 16);
+  // Record 0: the nonce is used as derived (XOR with sequence number 0).
+  const nonce = hkdfExpand(prk, Buffer.concat([NONCE_LABEL, context]), 12);
+
+  return { body: sealRecord(cek, nonce, [NO_PADDING, plaintext]), senderPublic, salt };
+}
+
+function lengthPrefixed(key: Buffer): Buffer {
+  const out = Buffer.alloc(2 + key.length);
+  out.writeUInt16BE(key.length, 0);
+  key.copy(out, 2);
+  return out;
+}
