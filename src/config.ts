@@ -1,0 +1,99 @@
+// The only reader of process.env: settings are read once, checked, and passed down frozen.
+import path from 'node:path';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly adminToken: string | undefined;
+  readonly vapidPublicKey: string | undefined;
+  readonly vapidPrivateKey: string | undefined;
+  readonly vapidSubject: string | undefined;
+  readonly pushAllowPrivate: readonly string[];
+  readonly rateLimits: boolean;
+  readonly pushRetryBaseMs: number;
+  readonly logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function readUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL such as https://notifications.example.com, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must use http or https, got "${url.protocol}"`);
+  }
+  // Links are built by appending paths: keep no trailing slash.
+  return url.toString().replace(/\/+$/, '');
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = readInt(env, 'PORT', 3000, 0, 65535);
+  const host = env.HERALD_HOST || '127.0.0.1';
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const publicUrl = readUrl(env, 'HERALD_PUBLIC_URL', `http://${urlHost}:${port}`);
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL (leave it unset to use SQLite in HERALD_DATA_DIR)');
+  }
+  const rateLimitsRaw = (env.HERALD_RATE_LIMITS || 'on').toLowerCase();
+  if (rateLimitsRaw !== 'on' && rateLimitsRaw !== 'off') {
+    throw new ConfigError('HERALD_RATE_LIMITS', `must be "on" or "off", got "${env.HERALD_RATE_LIMITS}"`);
+  }
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const vapidPublicKey = env.HERALD_VAPID_PUBLIC_KEY || undefined;
+  const vapidPrivateKey = env.HERALD_VAPID_PRIVATE_KEY || undefined;
+  if ((vapidPublicKey === undefined) !== (vapidPrivateKey === undefined)) {
+    throw new ConfigError(
+      vapidPublicKey === undefined ? 'HERALD_VAPID_PUBLIC_KEY' : 'HERALD_VAPID_PRIVATE_KEY',
+      'set both HERALD_VAPID_PUBLIC_KEY and HERALD_VAPID_PRIVATE_KEY, or neither (then a pair is generated once and kept)',
+    );
+  }
+  const adminToken = env.HERALD_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError('HERALD_ADMIN_TOKEN', 'must be at least 16 characters long');
+  }
+  return Object.freeze({
+    port,
+    host,
+    publicUrl,
+    dataDir: path.resolve(env.HERALD_DATA_DIR || './data'),
+    databaseUrl,
+    adminToken,
+    vapidPublicKey,
+    vapidPrivateKey,
+    vapidSubject: env.HERALD_VAPID_SUBJECT || undefined,
+    pushAllowPrivate: Object.freeze(
+      (env.HERALD_PUSH_ALLOW_PRIVATE || '').split(',').map((s) => s.trim()).filter(Boolean),
+    ),
+    rateLimits: rateLimitsRaw === 'on',
+    pushRetryBaseMs: readInt(env, 'HERALD_PUSH_RETRY_BASE_MS', 10_000, 1, 3_600_000),
+    logLevel,
+  });
+}

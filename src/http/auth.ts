@@ -1,0 +1,99 @@
+// Bearer tokens, scopes and rate limits for the client API (SPEC §1.1, §1.7). Routes declare what they
+// accept in `config.scopes`; this hook enforces it before any handler runs.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { HeraldError } from '../domain/errors.js';
+import { findActiveToken } from '../store/tokens.js';
+import type { Db } from '../store/schema.js';
+import { bucketsFor, RateLimiter, type RateLimits } from './rate-limit.js';
+
+export const READ_NOTIFICATIONS = ['read', 'read:notifications'] as const;
+export const WRITE_NOTIFICATIONS = ['write', 'write:notifications'] as const;
+export const PUSH = ['push'] as const;
+
+export interface Auth {
+  readonly tokenId: number;
+  readonly accountId: string;
+  readonly scopes: readonly string[];
+  /** The bearer token as sent: push subscriptions keep it for the payload (SPEC §8.5). */
+  readonly plainToken: string;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scopes of which the token must hold one; absent means the route is public. */
+    scopes?: readonly string[];
+    /** Public routes may still read a token when one is sent. */
+    optionalAuth?: boolean;
+  }
+  interface FastifyRequest {
+    auth?: Auth;
+  }
+}
+
+/** `read` covers every `read:*` and `write` every `write:*`; `push` stands alone (SPEC §1.1). */
+export function hasAnyScope(held: readonly string[], accepted: readonly string[]): boolean {
+  return accepted.some((wanted) =>
+    held.some((scope) => scope === wanted || ((scope === 'read' || scope === 'write') && wanted.startsWith(`${scope}:`))),
+  );
+}
+
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+const PAGINATION_KEYS = ['max_id', 'since_id', 'min_id'];
+
+export function registerClientAuth(
+  app: FastifyInstance,
+  deps: { db: Db; now: () => number; rateLimits: RateLimits | null },
+): void {
+  const limiter = new RateLimiter();
+  app.addHook('preHandler', async (request, reply) => {
+    const config = request.routeOptions.config;
+    const scopes = config.scopes;
+    const plain = bearerToken(request);
+    let token = plain !== undefined && (scopes || config.optionalAuth) ? await findActiveToken(deps.db, plain) : undefined;
+    if (deps.rateLimits) {
+      const query = (request.query ?? {}) as Record<string, unknown>;
+      const decision = limiter.consume(
+        bucketsFor(
+          {
+            tokenId: token?.id,
+            accountId: token?.account_id,
+            ip: request.ip,
+            paginated: PAGINATION_KEYS.some((k) => query[k] !== undefined),
+          },
+          deps.rateLimits,
+        ),
+        deps.now(),
+      );
+      reply.header('X-RateLimit-Limit', String(decision.limit));
+      reply.header('X-RateLimit-Remaining', String(decision.remaining));
+      reply.header('X-RateLimit-Reset', new Date(decision.resetAtMs).toISOString());
+      if (!decision.allowed) throw new HeraldError('ERR_RATE_LIMITED', 'Too many requests');
+    }
+    if (!scopes) {
+      if (token?.account_id) request.auth = toAuth(token, plain!);
+      return;
+    }
+    if (!token) throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
+    if (!hasAnyScope(token.scopes.split(' '), scopes)) {
+      throw new HeraldError('ERR_SCOPE', 'This action is outside the authorized scopes');
+    }
+    if (!token.account_id) throw new HeraldError('ERR_USER_REQUIRED', 'This method requires an authenticated user');
+    request.auth = toAuth(token, plain!);
+  });
+}
+
+function toAuth(token: { id: number; account_id: string | null; scopes: string }, plainToken: string): Auth {
+  return { tokenId: token.id, accountId: token.account_id!, scopes: token.scopes.split(' '), plainToken };
+}
+
+/** The authenticated caller of a route that declared scopes. */
+export function callerOf(request: FastifyRequest): Auth {
+  if (!request.auth) throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
+  return request.auth;
+}

@@ -1,0 +1,68 @@
+// Builds the HTTP application from its dependencies; nothing here reads the environment or opens a store.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cors from '@fastify/cors';
+import type { Config } from '../config.js';
+import type { Store } from '../store/open-store.js';
+import type { NotificationBus } from '../services/notification-bus.js';
+import { registerBodyParsers, parseQueryString } from './body-parsing.js';
+import { handleError } from './error-table.js';
+import { registerClientAuth } from './auth.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+import { instanceRoutes } from './routes/instance.js';
+import { markerRoutes } from './routes/markers.js';
+import { notificationRoutesV1 } from './routes/notifications-v1.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly bus: NotificationBus;
+  readonly now: () => number;
+  readonly adminToken: string;
+  readonly vapidPublicKey: string;
+  readonly rateLimits?: RateLimits | null;
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { querystringParser: parseQueryString, maxParamLength: 500 },
+    trustProxy: false,
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((_request, reply) => {
+    reply.code(404).type('application/json; charset=utf-8').send({ error: 'Record not found' });
+  });
+  await registerBodyParsers(app);
+  await app.register(cors, {
+    origin: '*',
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    exposedHeaders: ['Link', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
+  });
+
+  await app.register(healthRoutes, { deps });
+  await app.register(adminRoutes, { deps, prefix: '/api/admin/v1' });
+  await app.register(
+    async (api) => {
+      registerClientAuth(api, {
+        db: deps.store.db,
+        now: deps.now,
+        rateLimits: deps.rateLimits === undefined ? (deps.config.rateLimits ? DEFAULT_RATE_LIMITS : null) : deps.rateLimits,
+      });
+      await api.register(instanceRoutes, { deps });
+      await api.register(notificationRoutesV1, { deps });
+      await api.register(markerRoutes, { deps });
+    },
+  );
+  return app;
+}
+
+/** Route-plugin options: every plugin gets the same dependencies. */
+export interface RouteOptions {
+  readonly deps: AppDeps;
+}

@@ -1,0 +1,59 @@
+// The one place where errors become HTTP: domain codes and Fastify's own errors to status and Mastodon body.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { HeraldError, type ErrorCode } from '../domain/errors.js';
+
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  ERR_NOT_FOUND: 404,
+  ERR_VALIDATION: 422,
+  ERR_BAD_PARAMETER: 400,
+  ERR_CONFLICT: 409,
+  ERR_TOKEN_INVALID: 401,
+  ERR_SCOPE: 403,
+  ERR_USER_REQUIRED: 422,
+  ERR_RATE_LIMITED: 429,
+  ERR_PAYLOAD_TOO_LARGE: 413,
+  ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+};
+
+/** Fastify's errors for malformed requests, with the text a client sees. */
+const FASTIFY: Readonly<Record<string, [number, string]>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'Payload too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'Unsupported media type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'Invalid Content-Length'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'Body cannot be empty when content-type is set to application/json'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'Invalid JSON body'],
+  FST_REQ_FILE_TOO_LARGE: [413, 'Payload too large'],
+  FST_FILES_LIMIT: [413, 'Payload too large'],
+  FST_FIELDS_LIMIT: [413, 'Payload too large'],
+  FST_PARTS_LIMIT: [413, 'Payload too large'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [400, 'Invalid multipart body'],
+};
+
+export function toHttpError(error: unknown): { status: number; message: string } | undefined {
+  if (error instanceof HeraldError) return { status: STATUS[error.code], message: error.message };
+  const e = error as Partial<FastifyError> & { status?: number };
+  if (typeof e.code === 'string' && FASTIFY[e.code]) {
+    const [status, message] = FASTIFY[e.code];
+    return { status, message };
+  }
+  if (error instanceof SyntaxError || e.code === 'FST_ERR_VALIDATION') {
+    return { status: 400, message: error instanceof SyntaxError ? 'Invalid JSON body' : String(e.message) };
+  }
+  const status = e.statusCode ?? e.status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, message: typeof e.message === 'string' && e.message !== '' ? e.message : 'Bad request' };
+  }
+  return undefined;
+}
+
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const known = toHttpError(error);
+  if (known) {
+    if (known.status === 413) reply.header('connection', 'close');
+    reply.code(known.status).type('application/json; charset=utf-8').send({ error: known.message });
+    return;
+  }
+  // Internals stay in the log, keyed by the request id; the client gets the generic text (SPEC §1.2).
+  request.log.error({ err: error, reqId: request.id }, 'unhandled error');
+  reply.code(500).type('application/json; charset=utf-8').send({ error: 'Internal server error' });
+}

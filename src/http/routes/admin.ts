@@ -1,0 +1,134 @@
+// The host platform's side (SPEC §2): accounts, statuses, tokens and notification events.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { HeraldError, notFound, validationFailed } from '../../domain/errors.js';
+import { isObject, readId, toAccountRecord, toStatusRecord } from '../../domain/records.js';
+import { ingestEvents, type IngestResult } from '../../services/ingest.js';
+import { loadNotificationContext } from '../../services/notification-views.js';
+import { deleteAccount, deleteStatus, findAccount, upsertAccount, upsertStatus } from '../../store/accounts.js';
+import { hashToken, insertToken, revokeToken } from '../../store/tokens.js';
+import type { Db } from '../../store/schema.js';
+import { bearerToken } from '../auth.js';
+import type { RouteOptions } from '../build-app.js';
+import { serializeNotification } from '../serializers/notification.js';
+import { parseScopes } from '../../domain/scopes.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function idParam(request: FastifyRequest): string {
+  const id = readId((request.params as { id?: unknown }).id);
+  if (id === undefined) throw notFound();
+  return id;
+}
+
+export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
+  const db = deps.store.db;
+  const expected = createHash('sha256').update(deps.adminToken).digest();
+  app.addHook('onRequest', async (request) => {
+    const given = bearerToken(request);
+    // Constant-time comparison of equal-length digests: the token's length and prefix leak nothing.
+    const digest = createHash('sha256').update(given ?? '').digest();
+    if (given === undefined || !timingSafeEqual(digest, expected)) {
+      throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
+    }
+  });
+
+  app.put('/accounts/:id', async (request) => {
+    const id = idParam(request);
+    const now = deps.now();
+    const record = toAccountRecord(id, request.body, deps.config.publicUrl, now);
+    await upsertAccount(db, {
+      id,
+      username: record.username,
+      acct: record.acct,
+      json: record.json,
+      locale: record.locale,
+      suspended: record.suspended ? 1 : 0,
+      bot: record.bot ? 1 : 0,
+      limited: record.limited ? 1 : 0,
+      created_at: record.createdAtMs,
+      updated_at: now,
+    });
+    return { ...JSON.parse(record.json), locale: record.locale, suspended: record.suspended };
+  });
+
+  app.delete('/accounts/:id', async (request) => {
+    const id = idParam(request);
+    await db.transaction().execute((trx) => deleteAccount(trx, id));
+    return {};
+  });
+
+  app.put('/statuses/:id', async (request, reply) => {
+    const id = idParam(request);
+    const record = toStatusRecord(id, request.body);
+    await upsertStatus(db, { id, account_id: record.accountId, visibility: record.visibility, json: record.json, updated_at: deps.now() });
+    return reply.type(JSON_TYPE).send(record.json);
+  });
+
+  app.delete('/statuses/:id', async (request) => {
+    const id = idParam(request);
+    await db.transaction().execute((trx) => deleteStatus(trx, id));
+    return {};
+  });
+
+  app.post('/tokens', async (request) => {
+    const body = request.body;
+    if (!isObject(body)) throw validationFailed('body must be a JSON object');
+    const scopes = parseScopes(body.scopes);
+    let accountId: string | null = null;
+    if (body.account_id !== undefined && body.account_id !== null) {
+      accountId = readId(body.account_id) ?? null;
+      if (accountId === null || !(await findAccount(db, accountId))) throw validationFailed('unknown account');
+    }
+    const clientName = body.client_name;
+    if (clientName !== undefined && clientName !== null && (typeof clientName !== 'string' || clientName.length > 255)) {
+      throw validationFailed('client_name must be a string of at most 255 characters');
+    }
+    const plain = randomBytes(32).toString('base64url');
+    const now = deps.now();
+    const row = await insertToken(db, {
+      token_hash: hashToken(plain),
+      account_id: accountId,
+      scopes: scopes.join(' '),
+      client_name: typeof clientName === 'string' ? clientName : null,
+      created_at: now,
+    });
+    return {
+      id: String(row.id),
+      access_token: plain,
+      token_type: 'Bearer',
+      scope: row.scopes,
+      created_at: Math.floor(now / 1000),
+    };
+  });
+
+  app.delete('/tokens/:id', async (request) => {
+    const raw = (request.params as { id: string }).id;
+    if (!/^\d{1,15}$/.test(raw)) throw notFound();
+    const revoked = await db.transaction().execute((trx) => revokeToken(trx, Number(raw), deps.now()));
+    if (!revoked) throw notFound();
+    return {};
+  });
+
+  const ingestDeps = { db, bus: deps.bus, now: deps.now };
+
+  app.post('/notifications', async (request, reply) => {
+    const [result] = await ingestEvents(ingestDeps, [request.body], false);
+    return reply.type(JSON_TYPE).send(await renderResults(db, [result]).then((r) => r[0]));
+  });
+
+  app.post('/notifications/batch', async (request, reply) => {
+    const body = request.body;
+    if (!isObject(body) || !Array.isArray(body.events)) throw validationFailed('events must be an array');
+    const results = await ingestEvents(ingestDeps, body.events, true);
+    return reply.type(JSON_TYPE).send(`{"results":[${(await renderResults(db, results)).join(',')}]}`);
+  });
+};
+
+async function renderResults(db: Db, results: readonly IngestResult[]): Promise<string[]> {
+  const rows = results.flatMap((r) => (r.kind === 'notification' ? [r.row] : []));
+  const ctx = await loadNotificationContext(db, rows);
+  return results.map((r) =>
+    r.kind === 'notification' ? serializeNotification(r.row, ctx) : JSON.stringify({ dropped: true, reason: r.reason }),
+  );
+}

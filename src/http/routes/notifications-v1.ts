@@ -1,0 +1,78 @@
+// v1 notifications (SPEC §4). Fixed paths are registered before `/:id` so they are never read as ids.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { readListingFilter } from '../../domain/notification-filter.js';
+import { buildLinkHeader, pickFilters } from '../../domain/pagination.js';
+import { parseCursor, parseLimit } from '../../domain/params.js';
+import { isObject } from '../../domain/records.js';
+import {
+  clearNotifications,
+  dismissNotification,
+  listPage,
+  showNotification,
+  unreadCount,
+} from '../../services/notifications.js';
+import { callerOf, READ_NOTIFICATIONS, WRITE_NOTIFICATIONS } from '../auth.js';
+import type { RouteOptions } from '../build-app.js';
+import { serializeNotification, serializeNotifications } from '../serializers/notification.js';
+
+const LINK_FILTERS = ['account_id', 'exclude_types', 'include_filtered', 'limit', 'supported_types', 'types'];
+const read = { config: { scopes: READ_NOTIFICATIONS } };
+const write = { config: { scopes: WRITE_NOTIFICATIONS } };
+
+export const sendJson = (reply: FastifyReply, body: string): FastifyReply =>
+  reply.type('application/json; charset=utf-8').send(body);
+
+export const notificationRoutesV1: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
+  const db = deps.store.db;
+  const url = `${deps.config.publicUrl}/api/v1/notifications`;
+
+  app.get('/api/v1/notifications', read, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const page = {
+      limit: parseLimit(query.limit, 40, 80),
+      maxId: parseCursor(query.max_id, 'max_id'),
+      sinceId: parseCursor(query.since_id, 'since_id'),
+      minId: parseCursor(query.min_id, 'min_id'),
+    };
+    const { rows, context } = await listPage(db, callerOf(request).accountId, readListingFilter(query, { allowAccount: true }), page);
+    const link = buildLinkHeader({
+      url,
+      filters: pickFilters(query, LINK_FILTERS),
+      newest: rows[0]?.id,
+      oldest: rows[rows.length - 1]?.id,
+      full: rows.length === page.limit,
+    });
+    if (link) reply.header('Link', link);
+    return sendJson(reply, serializeNotifications(rows, context));
+  });
+
+  app.get('/api/v1/notifications/unread_count', read, async (request) => {
+    const query = request.query as Record<string, unknown>;
+    const cap = parseLimit(query.limit, 100, 1000);
+    const filter = readListingFilter(query, { allowAccount: true });
+    return { count: await unreadCount(db, callerOf(request).accountId, filter, cap) };
+  });
+
+  app.post('/api/v1/notifications/clear', write, async (request) => {
+    await clearNotifications(db, callerOf(request).accountId);
+    return {};
+  });
+
+  // The original API, still used by old clients: the id comes in the body or the query.
+  app.post('/api/v1/notifications/dismiss', write, async (request) => {
+    const body = isObject(request.body) ? request.body : {};
+    const id = body.id ?? (request.query as Record<string, unknown>).id;
+    await dismissNotification(db, callerOf(request).accountId, id);
+    return {};
+  });
+
+  app.get('/api/v1/notifications/:id', read, async (request, reply) => {
+    const { rows, context } = await showNotification(db, callerOf(request).accountId, (request.params as { id: string }).id);
+    return sendJson(reply, serializeNotification(rows[0], context));
+  });
+
+  app.post('/api/v1/notifications/:id/dismiss', write, async (request) => {
+    await dismissNotification(db, callerOf(request).accountId, (request.params as { id: string }).id);
+    return {};
+  });
+};

@@ -1,0 +1,189 @@
+// Ingest of notification events (SPEC §2): drop rules, de-duplication, filtering, grouping and the push
+// outbox, all in one transaction per event or batch; the bus hears of it only after the commit.
+import type { Kysely } from 'kysely';
+import { HeraldError, validationFailed } from '../domain/errors.js';
+import { chooseBucket, groupKeyOf, groupPrefix, hourBucket } from '../domain/group-key.js';
+import { parseNotificationEvent, type NotificationEvent } from '../domain/notification-event.js';
+import { decideFilter, packRelationship, type NotificationPolicy } from '../domain/notification-policy.js';
+import { REPLACING_TYPES, REQUEST_TYPES, SELF_ALLOWED_TYPES } from '../domain/notification-types.js';
+import { findAccounts, findStatuses, type AccountRow, type StatusRow } from '../store/accounts.js';
+import { enqueueDeliveries } from '../store/deliveries.js';
+import { findPolicy, isActorAccepted, touchRequest } from '../store/filtering.js';
+import {
+  deleteNotifications,
+  findIdentical,
+  findNotificationById,
+  insertNotification,
+  type NotificationRow,
+} from '../store/notifications.js';
+import type { Database, Db } from '../store/schema.js';
+import type { CommittedNotification, NotificationBus } from './notification-bus.js';
+
+export const MAX_BATCH = 1000;
+
+export type IngestResult =
+  | { readonly kind: 'notification'; readonly row: NotificationRow }
+  | { readonly kind: 'dropped'; readonly reason: string };
+
+export interface IngestDeps {
+  readonly db: Kysely<Database>;
+  readonly bus: NotificationBus;
+  readonly now: () => number;
+}
+
+interface BatchContext {
+  readonly trx: Db;
+  readonly now: number;
+  readonly accounts: Map<string, AccountRow>;
+  readonly statuses: Map<string, StatusRow>;
+  readonly policies: Map<string, NotificationPolicy>;
+  readonly committed: CommittedNotification[];
+}
+
+function withIndex(error: unknown, index: number | null): unknown {
+  if (index === null || !(error instanceof HeraldError) || error.code !== 'ERR_VALIDATION') return error;
+  return validationFailed(`events[${index}]: ${error.message.replace(/^Validation failed: /, '')}`);
+}
+
+/** Ingests events in order, all or nothing; `batch` names failing events by index. */
+export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[], batch: boolean): Promise<IngestResult[]> {
+  if (bodies.length > MAX_BATCH) throw validationFailed(`events: at most ${MAX_BATCH} events in one batch`);
+  const now = deps.now();
+  // Every event is checked before anything is written.
+  const events = bodies.map((body, i) => {
+    try {
+      return parseNotificationEvent(body, now);
+    } catch (error) {
+      throw withIndex(error, batch ? i : null);
+    }
+  });
+  const committed: CommittedNotification[] = [];
+  const results = await deps.db.transaction().execute(async (trx) => {
+    const accounts = await findAccounts(trx, events.flatMap((e) => [e.accountId, e.fromAccountId]));
+    const statuses = await findStatuses(trx, events.flatMap((e) => (e.statusId ? [e.statusId] : [])));
+    events.forEach((event, i) => {
+      const problem = !accounts.has(event.accountId)
+        ? 'unknown account'
+        : !accounts.has(event.fromAccountId)
+          ? 'unknown from_account'
+          : event.statusId !== null && !statuses.has(event.statusId)
+            ? 'unknown status'
+            : null;
+      if (problem) throw withIndex(validationFailed(problem), batch ? i : null);
+    });
+    const ctx: BatchContext = { trx, now, accounts, statuses, policies: new Map(), committed };
+    const out: IngestResult[] = [];
+    for (const event of events) out.push(await ingestOne(ctx, event));
+    return out;
+  });
+  deps.bus.publish(committed);
+  return results;
+}
+
+async function ingestOne(ctx: BatchContext, event: NotificationEvent): Promise<IngestResult> {
+  const { trx } = ctx;
+  if (event.idempotencyKey !== null) {
+    const seen = await trx
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('account_id', '=', event.accountId)
+      .where('key', '=', event.idempotencyKey)
+      .executeTakeFirst();
+    if (seen) {
+      if (seen.dropped_reason !== null) return { kind: 'dropped', reason: seen.dropped_reason };
+      const row = seen.notification_id === null ? undefined : await findNotificationById(trx, seen.notification_id);
+      return row ? { kind: 'notification', row } : { kind: 'dropped', reason: 'duplicate' };
+    }
+  }
+  const result = await decideAndStore(ctx, event);
+  if (event.idempotencyKey !== null) {
+    await trx
+      .insertInto('idempotency_keys')
+      .values({
+        account_id: event.accountId,
+        key: event.idempotencyKey,
+        notification_id: result.kind === 'notification' ? result.row.id : null,
+        dropped_reason: result.kind === 'dropped' ? result.reason : null,
+        created_at: ctx.now,
+      })
+      .execute();
+  }
+  return result;
+}
+
+async function decideAndStore(ctx: BatchContext, event: NotificationEvent): Promise<IngestResult> {
+  const { trx, now } = ctx;
+  if (event.fromAccountId === event.accountId && !SELF_ALLOWED_TYPES.has(event.type)) return { kind: 'dropped', reason: 'self' };
+  const actor = ctx.accounts.get(event.fromAccountId)!;
+  if (actor.suspended && event.fromAccountId !== event.accountId) return { kind: 'dropped', reason: 'suspended' };
+
+  const identity = { accountId: event.accountId, type: event.type, targetId: event.targetId };
+  if (REPLACING_TYPES.has(event.type)) {
+    const older = await findIdentical(trx, identity);
+    await deleteNotifications(trx, event.accountId, older.map((n) => n.id));
+  } else {
+    const [existing] = await findIdentical(trx, { ...identity, fromAccountId: event.fromAccountId });
+    if (existing) return { kind: 'notification', row: existing };
+  }
+
+  let policy = ctx.policies.get(event.accountId);
+  if (!policy) {
+    policy = await findPolicy(trx, event.accountId);
+    ctx.policies.set(event.accountId, policy);
+  }
+  const decision = decideFilter(policy, {
+    type: event.type,
+    relationship: event.relationship,
+    actorCreatedAtMs: actor.created_at,
+    actorBot: actor.bot === 1,
+    actorLimited: actor.limited === 1,
+    statusVisibility: event.statusId ? (ctx.statuses.get(event.statusId)?.visibility ?? null) : null,
+    actorAccepted: await isActorAccepted(trx, event.accountId, event.fromAccountId),
+    nowMs: now,
+  });
+  if (decision === 'drop') return { kind: 'dropped', reason: 'policy' };
+  const filtered = decision === 'filter';
+
+  const groupKey = filtered ? null : await assignGroupKey(trx, event);
+  const row = await insertNotification(trx, {
+    account_id: event.accountId,
+    type: event.type,
+    from_account_id: event.fromAccountId,
+    status_id: event.statusId,
+    target_id: event.targetId,
+    payload: event.payload === null ? null : JSON.stringify(event.payload),
+    group_key: groupKey,
+    filtered: filtered ? 1 : 0,
+    relationship: packRelationship(event.relationship),
+    created_at: event.createdAtMs,
+  });
+  if (filtered && REQUEST_TYPES.has(event.type)) {
+    await touchRequest(trx, event.accountId, event.fromAccountId, event.statusId, now);
+  }
+  const deliveries = await enqueueDeliveries(trx, { ...row, type: event.type, filtered }, event.relationship, now);
+  ctx.committed.push({ accountId: row.account_id, notificationId: row.id, filtered, deliveries });
+  return { kind: 'notification', row };
+}
+
+/** SPEC §6 buckets: the previous bucket of (recipient, prefix) is reused while the group spans < 12 hours. */
+async function assignGroupKey(trx: Db, event: NotificationEvent): Promise<string | null> {
+  const prefix = groupPrefix(event.type, event.statusId);
+  if (prefix === null) return null;
+  const previous = await trx
+    .selectFrom('group_buckets')
+    .select('bucket')
+    .where('account_id', '=', event.accountId)
+    .where('prefix', '=', prefix)
+    .executeTakeFirst();
+  const previousBucket = previous ? Number(previous.bucket) : null;
+  const bucket = chooseBucket(hourBucket(event.createdAtMs), previousBucket);
+  // A back-dated event must not pull the remembered bucket backwards and split a live group.
+  if (previousBucket === null || bucket > previousBucket) {
+    await trx
+      .insertInto('group_buckets')
+      .values({ account_id: event.accountId, prefix, bucket })
+      .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet({ bucket }))
+      .execute();
+  }
+  return groupKeyOf(prefix, bucket);
+}

@@ -1,0 +1,30 @@
+// Tells the rest of the process that notifications were committed: streaming fans them out, the delivery
+// worker wakes up. In-process here; a PostgreSQL deployment bridges processes through LISTEN/NOTIFY.
+import { EventEmitter } from 'node:events';
+
+export interface CommittedNotification {
+  readonly accountId: string;
+  readonly notificationId: number;
+  readonly filtered: boolean;
+  /** Push deliveries queued with it. */
+  readonly deliveries: number;
+}
+
+export interface NotificationBus {
+  publish(events: readonly CommittedNotification[]): void;
+  subscribe(listener: (event: CommittedNotification) => void): () => void;
+}
+
+export function createLocalBus(): NotificationBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    publish(events) {
+      for (const event of events) emitter.emit('notification', event);
+    },
+    subscribe(listener) {
+      emitter.on('notification', listener);
+      return () => emitter.off('notification', listener);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// The client's view of its notifications (SPEC §4): listing, one, dismissal and the unread count.
+import { notFound } from '../domain/errors.js';
+import type { ListingFilter } from '../domain/notification-filter.js';
+import type { PageQuery } from '../domain/pagination.js';
+import { parseRecordId } from '../domain/params.js';
+import { findMarker } from '../store/markers.js';
+import {
+  countNotifications,
+  deleteNotifications,
+  findVisibleNotification,
+  listNotifications,
+  type NotificationRow,
+} from '../store/notifications.js';
+import type { Db } from '../store/schema.js';
+import type { NotificationContext } from '../http/serializers/notification.js';
+import { loadNotificationContext } from './notification-views.js';
+
+export interface NotificationPage {
+  readonly rows: readonly NotificationRow[];
+  readonly context: NotificationContext;
+}
+
+export async function listPage(db: Db, accountId: string, filter: ListingFilter, page: PageQuery): Promise<NotificationPage> {
+  const rows = await listNotifications(db, accountId, filter, page);
+  return { rows, context: await loadNotificationContext(db, rows, filter.supportedTypes) };
+}
+
+export async function showNotification(db: Db, accountId: string, rawId: unknown): Promise<NotificationPage> {
+  const id = parseRecordId(rawId);
+  const row = id === undefined ? undefined : await findVisibleNotification(db, accountId, id);
+  if (!row) throw notFound();
+  return { rows: [row], context: await loadNotificationContext(db, [row]) };
+}
+
+/** Dismisses one of the caller's notifications, hidden ones included; another account's id is a 404. */
+export async function dismissNotification(db: Db, accountId: string, rawId: unknown): Promise<void> {
+  const id = parseRecordId(typeof rawId === 'number' ? String(rawId) : rawId);
+  const deleted = id === undefined ? 0 : await db.transaction().execute((trx) => deleteNotifications(trx, accountId, [id]));
+  if (deleted === 0) throw notFound();
+}
+
+export async function clearNotifications(db: Db, accountId: string): Promise<void> {
+  await db.transaction().execute((trx) => deleteNotifications(trx, accountId));
+}
+
+/** Matching notifications above the caller's notifications marker, capped (SPEC §4.2). */
+export async function unreadCount(db: Db, accountId: string, filter: ListingFilter, cap: number): Promise<number> {
+  const marker = await findMarker(db, accountId, 'notifications');
+  const lastRead = marker && /^\d{1,15}$/.test(marker.last_read_id) ? Number(marker.last_read_id) : undefined;
+  return countNotifications(db, accountId, filter, lastRead, cap);
+}

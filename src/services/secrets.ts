@@ -1,0 +1,45 @@
+// Secrets Herald makes for itself on first start: the admin token (a file in the data directory) and the
+// VAPID key pair (in the store, so every process of a PostgreSQL deployment signs with the same key).
+import { createECDH, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { initSetting } from '../store/settings.js';
+import type { Db } from '../store/schema.js';
+
+export interface AdminTokenResult {
+  readonly token: string;
+  /** True when it was generated now: the caller prints it, once. */
+  readonly created: boolean;
+}
+
+export function loadAdminToken(config: Config): AdminTokenResult {
+  if (config.adminToken) return { token: config.adminToken, created: false };
+  const file = path.join(config.dataDir, 'admin-token');
+  if (fs.existsSync(file)) return { token: fs.readFileSync(file, 'utf8').trim(), created: false };
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const token = randomBytes(32).toString('base64url');
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  return { token, created: true };
+}
+
+export interface VapidKeys {
+  readonly publicKey: string;
+  readonly privateKey: string;
+}
+
+export function generateVapidKeyPair(): VapidKeys {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: ecdh.getPrivateKey().toString('base64url') };
+}
+
+/** Keys from the settings, else the stored pair, else a new pair stored once. Never regenerated silently. */
+export async function loadVapidKeys(config: Config, db: Db): Promise<VapidKeys & { created: boolean }> {
+  if (config.vapidPublicKey && config.vapidPrivateKey) {
+    return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey, created: false };
+  }
+  const fresh = generateVapidKeyPair();
+  const stored = JSON.parse(await initSetting(db, 'vapid_keys', JSON.stringify(fresh))) as VapidKeys;
+  return { ...stored, created: stored.privateKey === fresh.privateKey };
+}

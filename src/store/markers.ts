@@ -1,0 +1,45 @@
+// Read positions per timeline (SPEC §5), updated with an optimistic version check.
+import type { Db } from './schema.js';
+
+export interface MarkerRow {
+  account_id: string;
+  timeline: string;
+  last_read_id: string;
+  version: number;
+  updated_at: number;
+}
+
+export async function findMarker(db: Db, accountId: string, timeline: string): Promise<MarkerRow | undefined> {
+  return db.selectFrom('markers').selectAll().where('account_id', '=', accountId).where('timeline', '=', timeline).executeTakeFirst();
+}
+
+export async function findMarkers(db: Db, accountId: string, timelines: readonly string[]): Promise<MarkerRow[]> {
+  if (timelines.length === 0) return [];
+  return db.selectFrom('markers').selectAll().where('account_id', '=', accountId).where('timeline', 'in', timelines).execute();
+}
+
+/** Writes a marker if nobody changed it since `current` was read; false when the race was lost. */
+export async function saveMarker(
+  db: Db,
+  current: MarkerRow | undefined,
+  next: { accountId: string; timeline: string; lastReadId: string; now: number },
+): Promise<MarkerRow | undefined> {
+  if (current === undefined) {
+    const row = { account_id: next.accountId, timeline: next.timeline, last_read_id: next.lastReadId, version: 0, updated_at: next.now };
+    const inserted = await db
+      .insertInto('markers')
+      .values(row)
+      .onConflict((oc) => oc.columns(['account_id', 'timeline']).doNothing())
+      .executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0 ? row : undefined;
+  }
+  const row = { ...current, last_read_id: next.lastReadId, version: current.version + 1, updated_at: next.now };
+  const updated = await db
+    .updateTable('markers')
+    .set({ last_read_id: row.last_read_id, version: row.version, updated_at: row.updated_at })
+    .where('account_id', '=', next.accountId)
+    .where('timeline', '=', next.timeline)
+    .where('version', '=', current.version)
+    .executeTakeFirst();
+  return Number(updated.numUpdatedRows) > 0 ? row : undefined;
+}

@@ -1,0 +1,203 @@
+// Schema migrations, one list for both engines; only the auto-increment id type differs.
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+function initial(dialect: Dialect): Migration {
+  // SQLite's rowid alias and PostgreSQL's bigserial: both increasing integers below 2^53 (SPEC §1.4).
+  const serial = dialect === 'sqlite' ? ('integer' as const) : ('bigserial' as const);
+  const pk = <T extends { primaryKey(): T; autoIncrement(): T }>(c: T): T =>
+    dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey();
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('username', 'text', (c) => c.notNull())
+        .addColumn('acct', 'text', (c) => c.notNull())
+        .addColumn('json', 'text', (c) => c.notNull())
+        .addColumn('locale', 'text')
+        .addColumn('suspended', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('bot', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('limited', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('statuses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text')
+        .addColumn('visibility', 'text')
+        .addColumn('json', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', serial, pk)
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('account_id', 'text')
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('client_name', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('tokens_account').on('tokens').columns(['account_id']).execute();
+      await db.schema
+        .createTable('notifications')
+        .addColumn('id', serial, pk)
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('from_account_id', 'text', (c) => c.notNull())
+        .addColumn('status_id', 'text')
+        .addColumn('target_id', 'text')
+        .addColumn('payload', 'text')
+        .addColumn('group_key', 'text')
+        .addColumn('filtered', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('relationship', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // Every hot read is one recipient's range of ids.
+      await db.schema.createIndex('notifications_account_id').on('notifications').columns(['account_id', 'id']).execute();
+      await db.schema
+        .createIndex('notifications_identity')
+        .on('notifications')
+        .columns(['account_id', 'type', 'target_id', 'from_account_id'])
+        .execute();
+      await db.schema
+        .createIndex('notifications_group')
+        .on('notifications')
+        .columns(['account_id', 'group_key', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('notifications_actor')
+        .on('notifications')
+        .columns(['account_id', 'from_account_id', 'id'])
+        .execute();
+      await db.schema.createIndex('notifications_status').on('notifications').columns(['status_id']).execute();
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('notification_id', 'bigint')
+        .addColumn('dropped_reason', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['account_id', 'key'])
+        .execute();
+      await db.schema
+        .createTable('group_buckets')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('bucket', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('group_buckets_pk', ['account_id', 'prefix'])
+        .execute();
+      await db.schema
+        .createTable('markers')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('timeline', 'text', (c) => c.notNull())
+        .addColumn('last_read_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('markers_pk', ['account_id', 'timeline'])
+        .execute();
+      await db.schema
+        .createTable('notification_policies')
+        .addColumn('account_id', 'text', (c) => c.primaryKey())
+        .addColumn('for_not_following', 'text', (c) => c.notNull())
+        .addColumn('for_not_followers', 'text', (c) => c.notNull())
+        .addColumn('for_new_accounts', 'text', (c) => c.notNull())
+        .addColumn('for_private_mentions', 'text', (c) => c.notNull())
+        .addColumn('for_limited_accounts', 'text', (c) => c.notNull())
+        .addColumn('for_bots', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('notification_permissions')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('from_account_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('notification_permissions_pk', ['account_id', 'from_account_id'])
+        .execute();
+      await db.schema
+        .createTable('notification_requests')
+        .addColumn('id', serial, pk)
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('from_account_id', 'text', (c) => c.notNull())
+        .addColumn('last_status_id', 'text')
+        .addColumn('notifications_count', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('notification_requests_actor', ['account_id', 'from_account_id'])
+        .execute();
+      await db.schema
+        .createTable('push_subscriptions')
+        .addColumn('id', serial, pk)
+        .addColumn('token_id', 'bigint', (c) => c.notNull().unique())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint', 'text', (c) => c.notNull())
+        .addColumn('p256dh', 'text', (c) => c.notNull())
+        .addColumn('auth', 'text', (c) => c.notNull())
+        .addColumn('standard', 'integer', (c) => c.notNull())
+        .addColumn('alerts', 'text', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('access_token_enc', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('push_subscriptions_account').on('push_subscriptions').columns(['account_id']).execute();
+      await db.schema
+        .createTable('deliveries')
+        .addColumn('id', serial, pk)
+        .addColumn('subscription_id', 'bigint', (c) => c.notNull())
+        .addColumn('notification_id', 'bigint', (c) => c.notNull())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('lease_until', 'bigint')
+        .addColumn('last_status', 'text')
+        .addColumn('given_up_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('deliveries_due')
+        .on('deliveries')
+        .columns(['given_up_at', 'next_attempt_at'])
+        .execute();
+      await db.schema.createIndex('deliveries_subscription').on('deliveries').columns(['subscription_id']).execute();
+      await db.schema.createIndex('deliveries_notification').on('deliveries').columns(['notification_id']).execute();
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return { '0001_initial': initial(this.dialect) };
+  }
+}
+
+export function createMigrator(db: Kysely<Database>, dialect: Dialect): Migrator {
+  return new Migrator({ db, provider: new StaticProvider(dialect) });
+}
+
+/** Applies pending migrations; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  const { error, results } = await createMigrator(db, dialect).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** True when no migration is pending (for /readyz). */
+export async function isMigrated(db: Kysely<Database>, dialect: Dialect): Promise<boolean> {
+  const migrations = await createMigrator(db, dialect).getMigrations();
+  return migrations.every((m) => m.executedAt !== undefined);
+}
+

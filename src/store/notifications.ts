@@ -1,0 +1,139 @@
+// Notification rows: every query stays on one recipient's (account_id, id) range.
+import type { SelectQueryBuilder } from 'kysely';
+import type { Database, Db } from './schema.js';
+import { pageRange, type PageQuery } from '../domain/pagination.js';
+
+export interface NotificationRow {
+  id: number;
+  account_id: string;
+  type: string;
+  from_account_id: string;
+  status_id: string | null;
+  target_id: string | null;
+  payload: string | null;
+  group_key: string | null;
+  filtered: number;
+  relationship: number;
+  created_at: number;
+}
+
+/** What a client asked to see. `types: []` means none of the asked types exist: nothing matches. */
+export interface NotificationFilter {
+  readonly types?: readonly string[];
+  readonly excludeTypes?: readonly string[];
+  readonly fromAccountId?: string;
+  readonly includeFiltered: boolean;
+}
+
+type NotificationQuery = SelectQueryBuilder<Database, 'notifications' | 'accounts', object>;
+
+/** Visible notifications of one recipient: actors that are suspended or removed are hidden (SPEC §3). */
+export function visibleNotifications(db: Db, accountId: string, filter: NotificationFilter): NotificationQuery {
+  let query = db
+    .selectFrom('notifications')
+    .innerJoin('accounts', 'accounts.id', 'notifications.from_account_id')
+    .where('notifications.account_id', '=', accountId)
+    .where('accounts.suspended', '=', 0);
+  if (filter.types !== undefined) {
+    query = filter.types.length === 0 ? query.where((eb) => eb.val(1), '=', 0) : query.where('notifications.type', 'in', filter.types);
+  }
+  if (filter.excludeTypes !== undefined && filter.excludeTypes.length > 0) {
+    query = query.where('notifications.type', 'not in', filter.excludeTypes);
+  }
+  if (filter.fromAccountId !== undefined) query = query.where('notifications.from_account_id', '=', filter.fromAccountId);
+  if (!filter.includeFiltered) query = query.where('notifications.filtered', '=', 0);
+  return query;
+}
+
+const COLUMNS = [
+  'notifications.id',
+  'notifications.account_id',
+  'notifications.type',
+  'notifications.from_account_id',
+  'notifications.status_id',
+  'notifications.target_id',
+  'notifications.payload',
+  'notifications.group_key',
+  'notifications.filtered',
+  'notifications.relationship',
+  'notifications.created_at',
+] as const;
+
+/** One page, newest first (SPEC §1.6: with min_id the rows just above the cursor, walked oldest first). */
+export async function listNotifications(
+  db: Db,
+  accountId: string,
+  filter: NotificationFilter,
+  page: PageQuery,
+): Promise<NotificationRow[]> {
+  if (page.limit <= 0) return [];
+  const { lower, upper, ascending } = pageRange(page);
+  let query = visibleNotifications(db, accountId, filter).select(COLUMNS);
+  if (lower !== undefined) query = query.where('notifications.id', '>', lower);
+  if (upper !== undefined) query = query.where('notifications.id', '<', upper);
+  const rows = await query
+    .orderBy('notifications.id', ascending ? 'asc' : 'desc')
+    .limit(page.limit)
+    .execute();
+  return ascending ? rows.reverse() : rows;
+}
+
+export async function findVisibleNotification(db: Db, accountId: string, id: number): Promise<NotificationRow | undefined> {
+  return visibleNotifications(db, accountId, { includeFiltered: true })
+    .select(COLUMNS)
+    .where('notifications.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Counts matching notifications above `afterId`, stopping at `cap` so a huge backlog costs no more than the cap. */
+export async function countNotifications(
+  db: Db,
+  accountId: string,
+  filter: NotificationFilter,
+  afterId: number | undefined,
+  cap: number,
+): Promise<number> {
+  if (cap <= 0) return 0;
+  let inner = visibleNotifications(db, accountId, filter).select('notifications.id');
+  if (afterId !== undefined) inner = inner.where('notifications.id', '>', afterId);
+  const row = await db
+    .selectFrom(inner.limit(cap).as('unread'))
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Deletes notifications (and their queued pushes) of one recipient; returns how many went. */
+export async function deleteNotifications(db: Db, accountId: string, ids?: readonly number[]): Promise<number> {
+  if (ids !== undefined && ids.length === 0) return 0;
+  let doomed = db.selectFrom('notifications').select('id').where('account_id', '=', accountId);
+  if (ids) doomed = doomed.where('id', 'in', ids);
+  await db.deleteFrom('deliveries').where('account_id', '=', accountId).where('notification_id', 'in', doomed).execute();
+  let del = db.deleteFrom('notifications').where('account_id', '=', accountId);
+  if (ids) del = del.where('id', 'in', ids);
+  const result = await del.executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function insertNotification(db: Db, row: Omit<NotificationRow, 'id'>): Promise<NotificationRow> {
+  return db.insertInto('notifications').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function findNotificationById(db: Db, id: number): Promise<NotificationRow | undefined> {
+  return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** The existing notification for an identical event (SPEC §2 de-duplication). */
+export async function findIdentical(
+  db: Db,
+  key: { accountId: string; type: string; targetId: string | null; fromAccountId?: string },
+): Promise<NotificationRow[]> {
+  let query = db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('account_id', '=', key.accountId)
+    .where('type', '=', key.type)
+    .where('target_id', key.targetId === null ? 'is' : '=', key.targetId);
+  if (key.fromAccountId !== undefined) query = query.where('from_account_id', '=', key.fromAccountId);
+  return query.orderBy('id', 'desc').execute();
+}

@@ -1,0 +1,153 @@
+// Table types for Kysely. One schema for SQLite and PostgreSQL: times are epoch milliseconds, booleans
+// are 0/1 integers, JSON is text, so every query reads the same on both engines.
+import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+
+type Int = ColumnType<number, number, number>;
+
+export interface AccountsTable {
+  id: string;
+  username: string;
+  acct: string;
+  json: string;
+  locale: string | null;
+  suspended: Int;
+  bot: Int;
+  limited: Int;
+  created_at: number | null;
+  updated_at: number;
+}
+
+export interface StatusesTable {
+  id: string;
+  account_id: string | null;
+  visibility: string | null;
+  json: string;
+  updated_at: number;
+}
+
+export interface TokensTable {
+  id: Generated<number>;
+  token_hash: string;
+  account_id: string | null;
+  scopes: string;
+  client_name: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface NotificationsTable {
+  id: Generated<number>;
+  account_id: string;
+  type: string;
+  from_account_id: string;
+  status_id: string | null;
+  /** What the event is about (status, report, event … id): identical events share it. */
+  target_id: string | null;
+  payload: string | null;
+  group_key: string | null;
+  filtered: Int;
+  /** The recipient's view of the actor at event time: bit 1 following, bit 2 followed by (push policy). */
+  relationship: Int;
+  created_at: number;
+}
+
+export interface IdempotencyKeysTable {
+  account_id: string;
+  key: string;
+  notification_id: number | null;
+  dropped_reason: string | null;
+  created_at: number;
+}
+
+export interface GroupBucketsTable {
+  account_id: string;
+  prefix: string;
+  bucket: number;
+}
+
+export interface MarkersTable {
+  account_id: string;
+  timeline: string;
+  last_read_id: string;
+  version: number;
+  updated_at: number;
+}
+
+export interface NotificationPoliciesTable {
+  account_id: string;
+  for_not_following: string;
+  for_not_followers: string;
+  for_new_accounts: string;
+  for_private_mentions: string;
+  for_limited_accounts: string;
+  for_bots: string;
+  updated_at: number;
+}
+
+export interface NotificationPermissionsTable {
+  account_id: string;
+  from_account_id: string;
+  created_at: number;
+}
+
+export interface NotificationRequestsTable {
+  id: Generated<number>;
+  account_id: string;
+  from_account_id: string;
+  last_status_id: string | null;
+  notifications_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PushSubscriptionsTable {
+  id: Generated<number>;
+  token_id: number;
+  account_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  standard: Int;
+  alerts: string;
+  policy: string;
+  access_token_enc: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  subscription_id: number;
+  notification_id: number;
+  account_id: string;
+  next_attempt_at: number;
+  attempts: number;
+  lease_until: number | null;
+  last_status: string | null;
+  given_up_at: number | null;
+  created_at: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  statuses: StatusesTable;
+  tokens: TokensTable;
+  notifications: NotificationsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  group_buckets: GroupBucketsTable;
+  markers: MarkersTable;
+  notification_policies: NotificationPoliciesTable;
+  notification_permissions: NotificationPermissionsTable;
+  notification_requests: NotificationRequestsTable;
+  push_subscriptions: PushSubscriptionsTable;
+  deliveries: DeliveriesTable;
+  settings: SettingsTable;
+}
+
+/** A connection or a transaction: repositories accept either. */
+export type Db = Kysely<Database> | Transaction<Database>;

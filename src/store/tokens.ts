@@ -1,0 +1,46 @@
+// Access tokens, stored only as SHA-256 hashes (SPEC §1.1).
+import { createHash } from 'node:crypto';
+import type { Db } from './schema.js';
+
+export interface TokenRow {
+  id: number;
+  token_hash: string;
+  account_id: string | null;
+  scopes: string;
+  client_name: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export async function insertToken(db: Db, row: Omit<TokenRow, 'id' | 'revoked_at'>): Promise<TokenRow> {
+  return db
+    .insertInto('tokens')
+    .values({ ...row, revoked_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findActiveToken(db: Db, plainToken: string): Promise<TokenRow | undefined> {
+  return db
+    .selectFrom('tokens')
+    .selectAll()
+    .where('token_hash', '=', hashToken(plainToken))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** Revokes a token and removes its push subscription with it; false when there was no such live token. */
+export async function revokeToken(db: Db, id: number, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('tokens')
+    .set({ revoked_at: now })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  const subscriptions = db.selectFrom('push_subscriptions').select('id').where('token_id', '=', id);
+  await db.deleteFrom('deliveries').where('subscription_id', 'in', subscriptions).execute();
+  await db.deleteFrom('push_subscriptions').where('token_id', '=', id).execute();
+  return Number(result.numUpdatedRows) > 0;
+}
