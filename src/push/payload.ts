@@ -43,7 +43,11 @@ export interface PushPayload {
 
 /** The serialized payload, always at most PUSH_PAYLOAD_MAX_BYTES of UTF-8. */
 export function buildPushPayload(input: PushPayloadInput, maxBytes = PUSH_PAYLOAD_MAX_BYTES): string {
-  return JSON.stringify(fitPushPayload(composePushPayload(input), maxBytes));
+  const payload = composePushPayload(input);
+  const json = JSON.stringify(payload);
+  // The usual case fits at once; serialize only once for it.
+  if (Buffer.byteLength(json, 'utf8') <= maxBytes) return json;
+  return JSON.stringify(fitPushPayload(payload, maxBytes));
 }
 
 /** The payload before any size limit, in SPEC §8.5 key order. */
@@ -91,23 +95,31 @@ export function truncateChars(text: string, max: number): string {
   return chars.slice(0, Math.max(0, max - ELLIPSIS.length)).join('') + ELLIPSIS;
 }
 
+/** Fields blanked only when even empty texts cannot fit, least useful first. */
+const EXPENDABLE = ['icon', 'access_token', 'notification_type'] as const;
+
 /**
  * Makes the serialized payload fit `maxBytes`: shorten `body`, then `title` (each to the longest
- * prefix that fits, plus "..."). Only if that is still not enough, because the host gave a
- * monstrous avatar URL or token, blank `icon`, then `access_token`, then `notification_type`: a
- * push that shows a title but cannot fetch details beats a push service refusing it (413).
- * With every string blank the JSON is about 130 bytes, so the result always fits.
+ * prefix that fits, plus "..."). When even empty texts cannot fit, because the host gave a
+ * monstrous avatar URL or token, the cheapest set of EXPENDABLE fields is blanked first (subsets
+ * counted in binary, so `icon` alone is tried before `access_token` alone): a push that shows a
+ * title but cannot fetch details beats a push service refusing it (413). With every string blank
+ * the JSON is about 130 bytes, so the result always fits.
  */
 export function fitPushPayload(payload: PushPayload, maxBytes = PUSH_PAYLOAD_MAX_BYTES): PushPayload {
+  if (fits(payload, maxBytes)) return payload;
   let current = payload;
-  if (fits(current, maxBytes)) return current;
-  for (const field of ['body', 'title'] as const) {
-    current = shortenField(current, field, maxBytes);
-    if (fits(current, maxBytes)) return current;
+  for (let mask = 0; mask < 1 << EXPENDABLE.length; mask += 1) {
+    const candidate = { ...payload };
+    EXPENDABLE.forEach((field, bit) => {
+      if (mask & (1 << bit)) candidate[field] = '';
+    });
+    current = candidate;
+    if (fits({ ...candidate, title: '', body: '' }, maxBytes)) break;
   }
-  for (const field of ['icon', 'access_token', 'notification_type'] as const) {
-    current = { ...current, [field]: '' };
+  for (const field of ['body', 'title'] as const) {
     if (fits(current, maxBytes)) return current;
+    current = shortenField(current, field, maxBytes);
   }
   return current;
 }
