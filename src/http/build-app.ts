@@ -13,6 +13,10 @@ import { healthRoutes } from './routes/health.js';
 import { instanceRoutes } from './routes/instance.js';
 import { markerRoutes } from './routes/markers.js';
 import { notificationRoutesV1 } from './routes/notifications-v1.js';
+import { notificationRoutesV2 } from './routes/notifications-v2.js';
+import { notificationFilteringRoutes } from './routes/notification-filtering.js';
+import { pushSubscriptionRoutes } from './routes/push-subscription.js';
+import { pushUnsubscribeRoutes } from './routes/push-unsubscribe.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -47,6 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { deps });
   await app.register(adminRoutes, { deps, prefix: '/api/admin/v1' });
+  await app.register(pushUnsubscribeRoutes, { deps });
   await app.register(
     async (api) => {
       registerClientAuth(api, {
@@ -57,6 +62,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(instanceRoutes, { deps });
       await api.register(notificationRoutesV1, { deps });
       await api.register(markerRoutes, { deps });
+      await api.register(notificationRoutesV2, { deps });
+      await api.register(notificationFilteringRoutes, { deps });
+      await api.register(pushSubscriptionRoutes, { deps });
     },
   );
   return app;
