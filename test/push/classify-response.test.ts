@@ -44,16 +44,17 @@ describe('parseRetryAfter (RFC 9110 §10.2.3)', () => {
     [' 0 ', 0],
     ['Wed, 15 Jan 2025 12:02:00 GMT', 120_000], // IMF-fixdate
     ['Wednesday, 15-Jan-25 12:00:30 GMT', 30_000], // obsolete RFC 850 form
-    ['Wed Jan 15 12:00:05 2025', null], // asctime has no zone; V8 reads it as local time, so only check it parses
     ['Tue, 14 Jan 2025 12:00:00 GMT', 0], // in the past
     ['-5', null],
     ['1.5', null],
     ['soon', null],
     ['', null],
   ])('reads %j as %j ms', (value, expected) => {
-    const parsed = parseRetryAfter(value, NOW);
-    if (value.startsWith('Wed Jan')) expect(typeof parsed).toBe('number');
-    else expect(parsed).toBe(expected);
+    expect(parseRetryAfter(value, NOW)).toBe(expected);
+  });
+
+  it('reads the obsolete asctime form (zone-less, so only that it parses)', () => {
+    expect(parseRetryAfter('Wed Jan 15 12:00:05 2025', NOW)).toEqual(expect.any(Number));
   });
 
   it('reads absence as null', () => {
