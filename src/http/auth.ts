@@ -55,7 +55,7 @@ export function registerClientAuth(
     const config = request.routeOptions.config;
     const scopes = config.scopes;
     const plain = bearerToken(request);
-    let token = plain !== undefined && (scopes || config.optionalAuth) ? await findActiveToken(deps.db, plain) : undefined;
+    const token = plain !== undefined && (scopes || config.optionalAuth) ? await findActiveToken(deps.db, plain) : undefined;
     if (deps.rateLimits) {
       const query = (request.query ?? {}) as Record<string, unknown>;
       const decision = limiter.consume(
@@ -79,13 +79,22 @@ export function registerClientAuth(
       if (token?.account_id) request.auth = toAuth(token, plain!);
       return;
     }
-    if (!token) throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
-    if (!hasAnyScope(token.scopes.split(' '), scopes)) {
-      throw new HeraldError('ERR_SCOPE', 'This action is outside the authorized scopes');
-    }
-    if (!token.account_id) throw new HeraldError('ERR_USER_REQUIRED', 'This method requires an authenticated user');
-    request.auth = toAuth(token, plain!);
+    request.auth = authorize(token, plain, scopes);
   });
+}
+
+/** Checks a looked-up token against the scopes a route accepts (SPEC §1.1's 401, 403 and 422). */
+export function authorize(
+  token: { id: number; account_id: string | null; scopes: string } | undefined,
+  plain: string | undefined,
+  scopes: readonly string[],
+): Auth {
+  if (!token || plain === undefined) throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
+  if (!hasAnyScope(token.scopes.split(' '), scopes)) {
+    throw new HeraldError('ERR_SCOPE', 'This action is outside the authorized scopes');
+  }
+  if (!token.account_id) throw new HeraldError('ERR_USER_REQUIRED', 'This method requires an authenticated user');
+  return toAuth(token, plain);
 }
 
 function toAuth(token: { id: number; account_id: string | null; scopes: string }, plainToken: string): Auth {

@@ -17,6 +17,7 @@ import { notificationRoutesV2 } from './routes/notifications-v2.js';
 import { notificationFilteringRoutes } from './routes/notification-filtering.js';
 import { pushSubscriptionRoutes } from './routes/push-subscription.js';
 import { pushUnsubscribeRoutes } from './routes/push-unsubscribe.js';
+import { streamingRoutes } from './routes/streaming.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -65,6 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(notificationRoutesV2, { deps });
       await api.register(notificationFilteringRoutes, { deps });
       await api.register(pushSubscriptionRoutes, { deps });
+      await api.register(streamingRoutes, { deps });
     },
   );
   return app;
