@@ -1,0 +1,48 @@
+// Carries the notification bus across processes through PostgreSQL LISTEN/NOTIFY, so a notification
+// ingested by one `herald web` reaches the streams of every other process and wakes every worker.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { CommittedNotification, NotificationBus } from '../services/notification-bus.js';
+
+const CHANNEL = 'herald_notifications';
+/** NOTIFY payloads are limited to 8000 bytes: events are sent in chunks well below that. */
+const EVENTS_PER_NOTIFY = 50;
+
+export interface PostgresBus extends NotificationBus {
+  close(): Promise<void>;
+}
+
+export async function createPostgresBus(connectionString: string, local: NotificationBus): Promise<PostgresBus> {
+  const origin = randomUUID();
+  const listener = new pg.Client({ connectionString });
+  const sender = new pg.Pool({ connectionString, max: 2 });
+  sender.on('error', () => {});
+  listener.on('error', () => {});
+  await listener.connect();
+  await listener.query(`LISTEN ${CHANNEL}`);
+  listener.on('notification', (message) => {
+    if (message.channel !== CHANNEL || !message.payload) return;
+    try {
+      const parsed = JSON.parse(message.payload) as { origin: string; events: CommittedNotification[] };
+      // This process already delivered its own events locally.
+      if (parsed.origin !== origin) local.publish(parsed.events);
+    } catch {
+      // Not ours: another program may use the channel name.
+    }
+  });
+  return {
+    publish(events) {
+      local.publish(events);
+      for (let i = 0; i < events.length; i += EVENTS_PER_NOTIFY) {
+        const payload = JSON.stringify({ origin, events: events.slice(i, i + EVENTS_PER_NOTIFY) });
+        // Best effort: a lost wake-up only delays a push until the worker's next poll.
+        sender.query('select pg_notify($1, $2)', [CHANNEL, payload]).catch(() => {});
+      }
+    },
+    subscribe: local.subscribe,
+    async close() {
+      await listener.end().catch(() => {});
+      await sender.end().catch(() => {});
+    },
+  };
+}
