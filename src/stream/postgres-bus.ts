@@ -15,8 +15,10 @@ export interface PostgresBus extends NotificationBus {
 export async function createPostgresBus(connectionString: string, local: NotificationBus): Promise<PostgresBus> {
   const origin = randomUUID();
   const listener = new pg.Client({ connectionString });
-  const sender = new pg.Pool({ connectionString, max: 2 });
+  // One connection, one chain of queries: notifications go out in the order they were committed.
+  const sender = new pg.Pool({ connectionString, max: 1 });
   sender.on('error', () => {});
+  let chain: Promise<unknown> = Promise.resolve();
   listener.on('error', () => {});
   await listener.connect();
   await listener.query(`LISTEN ${CHANNEL}`);
@@ -36,11 +38,12 @@ export async function createPostgresBus(connectionString: string, local: Notific
       for (let i = 0; i < events.length; i += EVENTS_PER_NOTIFY) {
         const payload = JSON.stringify({ origin, events: events.slice(i, i + EVENTS_PER_NOTIFY) });
         // Best effort: a lost wake-up only delays a push until the worker's next poll.
-        sender.query('select pg_notify($1, $2)', [CHANNEL, payload]).catch(() => {});
+        chain = chain.then(() => sender.query('select pg_notify($1, $2)', [CHANNEL, payload])).catch(() => {});
       }
     },
     subscribe: local.subscribe,
     async close() {
+      await chain;
       await listener.end().catch(() => {});
       await sender.end().catch(() => {});
     },
