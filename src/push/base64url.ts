@@ -1,6 +1,6 @@
 /**
- * Base64 as Web Push uses it. Everything we emit is url-safe base64 without padding
- * (RFC 4648 §5; RFC 8292 §3.2 and RFC 8291 §3.2 ask for that form). What clients send us as
+ * Base64 as Web Push uses it. We emit url-safe base64 without padding (RFC 4648 §5; RFC 8292
+ * §3.2 asks for that form for the key), except Mastodon's padded `server_key`. What clients send as
  * subscription keys is looser: browsers give url-safe without padding, but some apps send standard
  * base64 with `=`, so SPEC §8.2 accepts both alphabets, padding optional, and nothing else.
  */

@@ -81,7 +81,7 @@ export function buildPushRequest(input: BuildPushRequestInput): PushRequest {
   const auth = vapid.headersFor(endpoint, 'aesgcm');
   headers['content-encoding'] = 'aesgcm';
   headers.authorization = auth.authorization;
-  // draft-ietf-webpush-encryption-04 §3.2/§3.1: salt and our key travel in headers for aesgcm.
+  // Legacy aesgcm carries the salt and our public key in headers, not in the body.
   headers.encryption = `salt=${toBase64Url(message.salt)}`;
   headers['crypto-key'] = `dh=${toBase64Url(message.senderPublic)};${auth.cryptoKey}`;
   return { url: subscription.endpoint, method: 'POST', headers, body: message.body };

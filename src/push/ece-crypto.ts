@@ -45,7 +45,11 @@ export function agreeSecret(senderKeys: SenderKeys, uaPublic: Buffer): { secret:
     senderPublic = ecdh.getPublicKey();
   } else {
     ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(senderKeys.privateKey);
+    try {
+      ecdh.setPrivateKey(senderKeys.privateKey);
+    } catch (cause) {
+      throw new PushError('ERR_PUSH_INVALID_OPTION', 'sender private key is not a P-256 scalar', { cause });
+    }
     senderPublic = senderKeys.publicKey;
     if (!ecdh.getPublicKey().equals(senderPublic)) {
       throw new PushError('ERR_PUSH_INVALID_OPTION', 'sender public key does not match its private key');

@@ -22,7 +22,7 @@ import { PushError } from './push-errors.js';
 /** Two bytes of padding length precede the data in every aesgcm record (draft-03 §2). */
 const PADDING_LENGTH_BYTES = 2;
 /**
- * A push message body is at most 4096 bytes (RFC 8030 §7.2 lets services refuse more), and the
+ * A push message body is at most 4096 bytes (RFC 8030 §5: larger ones may be refused with 413), and the
  * single record adds the 16-byte tag and the 2-byte padding length: 4096 − 16 − 2 = 4078.
  */
 export const AESGCM_MAX_PLAINTEXT = 4096 - GCM_TAG_BYTES - PADDING_LENGTH_BYTES;
@@ -67,7 +67,7 @@ export function encryptAesgcm(input: AesgcmInput): AesgcmMessage {
   }
   const { secret, senderPublic } = agreeSecret(senderKeys, uaPublic);
 
-  // webpush-encryption-04 §3.3: the auth secret is mixed in first, with a fixed info string.
+  // webpush-encryption-04: the auth secret is mixed in first, with a fixed info string.
   const ikm = hkdfExpand(hkdfExtract(authSecret, secret), AUTH_INFO, 32);
   // encryption-encoding-03 §4.2: the context names the curve and both keys, receiver first.
   const context = Buffer.concat([CONTEXT_LABEL, lengthPrefixed(uaPublic), lengthPrefixed(senderPublic)]);

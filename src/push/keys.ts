@@ -25,7 +25,8 @@ export function parseP256dh(text: string): Buffer {
 
 /**
  * Decodes a subscription's `auth`; throws ERR_SUBSCRIPTION_INVALID_AUTH. SPEC §8.2 deviation:
- * Mastodon does not check the length, but any other length makes RFC 8291 §3.3 fail on the phone.
+ * Mastodon does not check the length, but browsers generate exactly 16 bytes (RFC 8291 §3.2), so
+ * anything else cannot be theirs and every message would fail to decrypt on the device.
  */
 export function parseAuthSecret(text: string): Buffer {
   const secret = typeof text === 'string' ? decodeSubscriptionKey(text) : null;

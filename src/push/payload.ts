@@ -72,7 +72,9 @@ export function composePushPayload(input: PushPayloadInput): PushPayload {
  */
 function bodyText(status: PushPayloadInput['status'], note: string | null | undefined): string {
   if (status) {
-    if (status.spoiler_text) return plainToText(status.spoiler_text);
+    // Judged after stripping: a spoiler of only spaces or tags counts as empty.
+    const spoiler = plainToText(status.spoiler_text ?? '');
+    if (spoiler !== '') return spoiler;
     if (status.text) return plainToText(status.text);
     return htmlToText(status.content ?? '');
   }

@@ -109,6 +109,7 @@ describe('aes128gcm (RFC 8291)', () => {
     ['a short receiver key', { uaPublic: RFC.uaPublic.subarray(0, 33) }, 'ERR_SUBSCRIPTION_INVALID_KEY'],
     ['a 12-byte auth secret', { authSecret: Buffer.alloc(12) }, 'ERR_SUBSCRIPTION_INVALID_AUTH'],
     ['an 8-byte salt', { salt: Buffer.alloc(8) }, 'ERR_PUSH_INVALID_OPTION'],
+    ['a zero sender private key', { senderKeys: { publicKey: RFC.asPublic, privateKey: Buffer.alloc(32) } }, 'ERR_PUSH_INVALID_OPTION'],
     ['sender halves that do not match', { senderKeys: { publicKey: RFC.uaPublic, privateKey: RFC.asPrivate } }, 'ERR_PUSH_INVALID_OPTION'],
   ])('refuses %s', (_label, change, code) => {
     const input = { plaintext: RFC.plaintext, uaPublic: RFC.uaPublic, authSecret: RFC.authSecret, salt: RFC.salt, senderKeys: { publicKey: RFC.asPublic, privateKey: RFC.asPrivate }, ...change };

@@ -129,6 +129,7 @@ describe('body (SPEC §8.5, §12 "Push body text")', () => {
     ['content when there is no text', { spoiler_text: '', content: '<p>html</p>' }, 'html'],
     ['content when text is null', { spoiler_text: '', text: null, content: '<p>html</p>' }, 'html'],
     ['empty for a media-only status', { spoiler_text: '', content: '' }, ''],
+    ['text when the spoiler is only blanks', { spoiler_text: ' <b> </b> ', text: 'source' }, 'source'],
   ])('takes %s', (_label, status, body) => {
     expect(composePushPayload(input({ status })).body).toBe(body);
   });
