@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -12,6 +13,7 @@ import { buildApp } from '../../src/http/build-app.js';
 import { createLocalBus, type NotificationBus } from '../../src/services/notification-bus.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
 import { openStore, type Store } from '../../src/store/open-store.js';
+import type { Database } from '../../src/store/schema.js';
 import type { RateLimits } from '../../src/http/rate-limit.js';
 import { accountJson, statusJson } from './fixtures.js';
 
@@ -48,7 +50,7 @@ export async function createTestStore(engine: Engine): Promise<TestStore> {
   await admin.query(`create schema ${schema}`);
   await admin.end();
   const store = openStore({ dataDir: '', databaseUrl: url, pgSchema: schema, pgPoolSize: 4 });
-  await migrateToLatest(store.db, store.dialect);
+  await migrateToLatest(withIntrospectionOf(store.db, schema), store.dialect);
   return {
     store,
     async close() {
@@ -59,6 +61,29 @@ export async function createTestStore(engine: Engine): Promise<TestStore> {
       await c.end();
     },
   };
+}
+
+/**
+ * Kysely's migrator, unless given a schema, looks for its own tables in every schema of the database: while
+ * another test's schema exists it believes its tables exist, skips creating them and fails ("relation
+ * kysely_migration_lock does not exist"). Show it only this test's schema.
+ */
+function withIntrospectionOf(db: Kysely<Database>, schema: string): Kysely<Database> {
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'introspection') {
+        const real = target.introspection;
+        return {
+          getSchemas: () => real.getSchemas(),
+          getMetadata: (options?: Parameters<typeof real.getMetadata>[0]) => real.getMetadata(options),
+          getTables: async (options?: Parameters<typeof real.getTables>[0]) =>
+            (await real.getTables(options)).filter((table) => table.schema === schema),
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 export interface TestApp {
