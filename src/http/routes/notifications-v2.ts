@@ -1,5 +1,97 @@
-// v2 grouped notifications (SPEC §6).
-import type { FastifyPluginAsync } from 'fastify';
+// v2 grouped notifications (SPEC §6). `unread_count` is a static path, so the router prefers it to
+// `/:group_key`; group keys may hold dots (`admin.sign_up-483920`), which a path parameter takes as is.
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { readExpandAccounts } from '../../domain/grouped-accounts.js';
+import { readGroupedTypes } from '../../domain/grouping.js';
+import { readListingFilter } from '../../domain/notification-filter.js';
+import { buildLinkHeader, pickFilters, type PageQuery } from '../../domain/pagination.js';
+import { parseCursor, parseLimit, stringArray } from '../../domain/params.js';
+import {
+  dismissGroup,
+  listGroupAccounts,
+  listGroupedPage,
+  showGroup,
+  unreadGroupCount,
+} from '../../services/grouped-notifications.js';
+import { callerOf, READ_NOTIFICATIONS, WRITE_NOTIFICATIONS } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
+import { serializeGroupedResults } from '../serializers/notification-group.js';
+import { sendJson } from './notifications-v1.js';
 
-export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async () => {};
+const LINK_FILTERS = ['exclude_types', 'grouped_types', 'include_filtered', 'limit', 'supported_types', 'types'];
+const read = { config: { scopes: READ_NOTIFICATIONS } };
+const write = { config: { scopes: WRITE_NOTIFICATIONS } };
+
+type Query = Record<string, unknown>;
+
+function readPage(query: Query, defaultLimit: number, max: number): PageQuery {
+  return {
+    limit: parseLimit(query.limit, defaultLimit, max),
+    maxId: parseCursor(query.max_id, 'max_id'),
+    sinceId: parseCursor(query.since_id, 'since_id'),
+    minId: parseCursor(query.min_id, 'min_id'),
+  };
+}
+
+const groupKeyOf = (request: FastifyRequest): string => (request.params as { group_key: string }).group_key;
+
+export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
+  const db = deps.store.db;
+  const url = `${deps.config.publicUrl}/api/v2/notifications`;
+
+  app.get('/api/v2/notifications', read, async (request, reply) => {
+    const query = request.query as Query;
+    const expand = readExpandAccounts(query.expand_accounts);
+    const page = readPage(query, 40, 80);
+    // v2 ignores account_id (Mastodon does too).
+    const filter = readListingFilter(query, { allowAccount: false });
+    const result = await listGroupedPage(db, callerOf(request).accountId, filter, page, readGroupedTypes(query.grouped_types));
+    const groups = result.groups;
+    const link = buildLinkHeader({
+      url,
+      filters: pickFilters(query, LINK_FILTERS),
+      newest: groups[0]?.representative.id,
+      oldest: groups[groups.length - 1]?.representative.id,
+      full: groups.length === page.limit,
+    });
+    if (link) reply.header('Link', link);
+    return sendJson(reply, serializeGroupedResults(result, expand));
+  });
+
+  app.get('/api/v2/notifications/unread_count', read, async (request) => {
+    const query = request.query as Query;
+    const cap = parseLimit(query.limit, 100, 1000);
+    const filter = readListingFilter(query, { allowAccount: false });
+    return { count: await unreadGroupCount(db, callerOf(request).accountId, filter, readGroupedTypes(query.grouped_types), cap) };
+  });
+
+  app.get('/api/v2/notifications/:group_key', read, async (request, reply) => {
+    const query = request.query as Query;
+    const expand = readExpandAccounts(query.expand_accounts);
+    const supported = stringArray(query.supported_types);
+    const result = await showGroup(db, callerOf(request).accountId, groupKeyOf(request), supported ? new Set(supported) : undefined);
+    return sendJson(reply, serializeGroupedResults(result, expand));
+  });
+
+  app.get('/api/v2/notifications/:group_key/accounts', read, async (request, reply) => {
+    const query = request.query as Query;
+    const page = readPage(query, 40, 80);
+    const groupKey = groupKeyOf(request);
+    const { rows, accounts } = await listGroupAccounts(db, callerOf(request).accountId, groupKey, page);
+    const link = buildLinkHeader({
+      url: `${url}/${encodeURIComponent(groupKey)}/accounts`,
+      filters: pickFilters(query, ['limit']),
+      newest: rows[0]?.id,
+      oldest: rows[rows.length - 1]?.id,
+      full: rows.length === page.limit,
+    });
+    if (link) reply.header('Link', link);
+    return sendJson(reply, `[${accounts.map((a) => a.json).join(',')}]`);
+  });
+
+  // Always 200 {}: dismissing a group that is already gone is not an error (Mastodon does the same).
+  app.post('/api/v2/notifications/:group_key/dismiss', write, async (request) => {
+    await dismissGroup(db, callerOf(request).accountId, groupKeyOf(request));
+    return {};
+  });
+};

@@ -1,0 +1,159 @@
+// The client's view of grouped notifications (SPEC §6): a page of groups, one group, a group's actors,
+// group dismissal and the unread group count. The decisions live in domain/grouping.ts; this drives I/O.
+import { notFound } from '../domain/errors.js';
+import {
+  continueWalk,
+  effectiveGroupKey,
+  isUngroupedKey,
+  nextChunkSize,
+  pageGroupRange,
+  SAMPLE_ACCOUNTS,
+  skippableKeys,
+  startWalk,
+  summarizeGroups,
+  toGroupViews,
+  ungroupedId,
+  type GroupableRow,
+  type GroupRange,
+  type GroupView,
+} from '../domain/grouping.js';
+import type { ListingFilter } from '../domain/notification-filter.js';
+import { GROUPABLE_TYPES } from '../domain/notification-types.js';
+import { pageRange, type PageQuery } from '../domain/pagination.js';
+import { findAccounts, findStatuses, type AccountRow, type StatusRow } from '../store/accounts.js';
+import {
+  deleteGroup,
+  findGroupHead,
+  listGroupActors,
+  listWalkKeys,
+  listWalkRows,
+  loadGroupSamples,
+  type WalkSlice,
+} from '../store/groups.js';
+import { findMarker } from '../store/markers.js';
+import { deleteNotifications, findVisibleNotification, type NotificationRow } from '../store/notifications.js';
+import type { Db } from '../store/schema.js';
+
+export interface GroupedPage {
+  readonly groups: readonly GroupView<NotificationRow>[];
+  readonly accounts: ReadonlyMap<string, AccountRow>;
+  readonly statuses: ReadonlyMap<string, StatusRow>;
+  readonly supportedTypes?: ReadonlySet<string>;
+}
+
+const NOTHING_GROUPS: ReadonlySet<string> = new Set();
+
+/**
+ * Walks the page window slice by slice until `limit` groups are represented or the window runs out.
+ * Returns representatives in walk order (oldest first when paging up with `min_id`).
+ */
+async function walkGroups<R extends GroupableRow>(
+  fetchSlice: (slice: WalkSlice) => Promise<R[]>,
+  page: PageQuery,
+  groupedTypes: ReadonlySet<string>,
+): Promise<readonly R[]> {
+  if (page.limit <= 0) return [];
+  const { lower, upper, ascending } = pageRange(page);
+  let walk = startWalk<R>();
+  let cursor = ascending ? lower : upper;
+  for (;;) {
+    const size = nextChunkSize(page.limit - walk.representatives.length);
+    const rows = await fetchSlice({
+      lower: ascending ? cursor : lower,
+      upper: ascending ? upper : cursor,
+      ascending,
+      skipKeys: skippableKeys(walk),
+      limit: size,
+    });
+    walk = continueWalk(walk, rows, page.limit, groupedTypes);
+    if (walk.representatives.length >= page.limit || rows.length < size) return walk.representatives;
+    cursor = rows[rows.length - 1].id;
+  }
+}
+
+/** Summaries, actors and statuses of a list of representatives: three queries whatever the page size. */
+async function present(
+  db: Db,
+  accountId: string,
+  representatives: readonly NotificationRow[],
+  options: { groupedTypes: ReadonlySet<string>; range: GroupRange; withPageFields: boolean; supportedTypes?: ReadonlySet<string> },
+): Promise<GroupedPage> {
+  const keys = representatives.map((r) => effectiveGroupKey(r, options.groupedTypes)).filter((k) => !isUngroupedKey(k));
+  const statusIds = representatives.flatMap((r) => (r.status_id ? [r.status_id] : []));
+  const [samples, statuses] = await Promise.all([
+    loadGroupSamples(db, accountId, keys, options.range, SAMPLE_ACCOUNTS),
+    findStatuses(db, statusIds),
+  ]);
+  const groups = toGroupViews(representatives, summarizeGroups(samples), options.groupedTypes, options.withPageFields);
+  const accounts = await findAccounts(db, groups.flatMap((g) => g.sampleAccountIds));
+  return { groups, accounts, statuses, supportedTypes: options.supportedTypes };
+}
+
+export async function listGroupedPage(
+  db: Db,
+  accountId: string,
+  filter: ListingFilter,
+  page: PageQuery,
+  groupedTypes: ReadonlySet<string>,
+): Promise<GroupedPage> {
+  const walked = await walkGroups((slice) => listWalkRows(db, accountId, filter, slice), page, groupedTypes);
+  const newestFirst = pageRange(page).ascending ? [...walked].reverse() : walked;
+  const range = pageGroupRange(newestFirst, newestFirst.length === page.limit, page);
+  return present(db, accountId, newestFirst, { groupedTypes, range, withPageFields: true, supportedTypes: filter.supportedTypes });
+}
+
+/** One group by key; `ungrouped-<id>` names a single notification, whatever its stored key. */
+export async function showGroup(db: Db, accountId: string, groupKey: string, supportedTypes?: ReadonlySet<string>): Promise<GroupedPage> {
+  const id = ungroupedId(groupKey);
+  const head = id === undefined ? await findGroupHead(db, accountId, groupKey) : await findVisibleNotification(db, accountId, id);
+  if (!head) throw notFound();
+  const groupedTypes = id === undefined ? GROUPABLE_TYPES : NOTHING_GROUPS;
+  return present(db, accountId, [head], { groupedTypes, range: {}, withPageFields: false, supportedTypes });
+}
+
+/** The actors of a group's notifications, newest first, paged by notification id; unknown keys have none. */
+export async function listGroupAccounts(
+  db: Db,
+  accountId: string,
+  groupKey: string,
+  page: PageQuery,
+): Promise<{ rows: readonly { id: number }[]; accounts: readonly AccountRow[] }> {
+  const id = ungroupedId(groupKey);
+  let rows: { id: number; from_account_id: string }[];
+  if (id === undefined) {
+    rows = await listGroupActors(db, accountId, groupKey, page);
+  } else {
+    const { lower, upper } = pageRange(page);
+    const inWindow = page.limit > 0 && (lower === undefined || id > lower) && (upper === undefined || id < upper);
+    const row = inWindow ? await findVisibleNotification(db, accountId, id) : undefined;
+    rows = row ? [row] : [];
+  }
+  const found = await findAccounts(db, rows.map((r) => r.from_account_id));
+  const accounts = [...new Set(rows.map((r) => r.from_account_id))].flatMap((a) => found.get(a) ?? []);
+  return { rows, accounts };
+}
+
+/** Deletes every notification of the caller's group; a key that names nothing deletes nothing. */
+export async function dismissGroup(db: Db, accountId: string, groupKey: string): Promise<void> {
+  const id = ungroupedId(groupKey);
+  await db.transaction().execute(async (trx) => {
+    if (id !== undefined) await deleteNotifications(trx, accountId, [id]);
+    else if (!isUngroupedKey(groupKey)) await deleteGroup(trx, accountId, groupKey);
+  });
+}
+
+/** Groups with a notification above the caller's notifications marker (all without one), up to `cap`. */
+export async function unreadGroupCount(
+  db: Db,
+  accountId: string,
+  filter: ListingFilter,
+  groupedTypes: ReadonlySet<string>,
+  cap: number,
+): Promise<number> {
+  const marker = await findMarker(db, accountId, 'notifications');
+  const lastRead = marker && /^\d{1,15}$/.test(marker.last_read_id) ? Number(marker.last_read_id) : undefined;
+  // Walking up from the marker, as Mastodon does: the count is the same either way, capped.
+  const page = { limit: cap, minId: lastRead };
+  const walked = await walkGroups((slice) => listWalkKeys(db, accountId, filter, slice), page, groupedTypes);
+  return walked.length;
+}

@@ -1,0 +1,127 @@
+// Grouped reads of one recipient's notifications (SPEC §6). The walk reads the (account_id, id) index;
+// group totals, samples and group-wide reads use the (account_id, group_key, id) index.
+import { sql } from 'kysely';
+import type { GroupRange, GroupSampleRow } from '../domain/grouping.js';
+import { pageRange, type PageQuery } from '../domain/pagination.js';
+import type { Db } from './schema.js';
+import { visibleNotifications, type NotificationFilter, type NotificationRow } from './notifications.js';
+
+/** The next slice of a walk: ids strictly between the bounds, groups already represented left out. */
+export interface WalkSlice {
+  readonly lower?: number;
+  readonly upper?: number;
+  readonly ascending: boolean;
+  readonly skipKeys: readonly string[];
+  readonly limit: number;
+}
+
+function sliceQuery(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice) {
+  let query = visibleNotifications(db, accountId, filter);
+  if (slice.lower !== undefined) query = query.where('notifications.id', '>', slice.lower);
+  if (slice.upper !== undefined) query = query.where('notifications.id', '<', slice.upper);
+  if (slice.skipKeys.length > 0) {
+    // The database still steps over a big group's rows, but they never travel to us.
+    query = query.where((eb) =>
+      eb.or([eb('notifications.group_key', 'is', null), eb('notifications.group_key', 'not in', slice.skipKeys)]),
+    );
+  }
+  return query.orderBy('notifications.id', slice.ascending ? 'asc' : 'desc').limit(slice.limit);
+}
+
+/** Whole rows of a walk slice: the representatives come straight from them, no second fetch. */
+export async function listWalkRows(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice): Promise<NotificationRow[]> {
+  return sliceQuery(db, accountId, filter, slice).selectAll('notifications').execute();
+}
+
+/** Only what decides a group, for counting groups. */
+export async function listWalkKeys(
+  db: Db,
+  accountId: string,
+  filter: NotificationFilter,
+  slice: WalkSlice,
+): Promise<{ id: number; type: string; group_key: string | null }[]> {
+  return sliceQuery(db, accountId, filter, slice)
+    .select(['notifications.id', 'notifications.type', 'notifications.group_key'])
+    .execute();
+}
+
+/**
+ * The newest `sampleSize` visible notifications of each group up to `range.upper`, each row carrying its
+ * group's count up to there and its smallest id from `range.lower`: one query for a whole page of groups.
+ */
+export async function loadGroupSamples(
+  db: Db,
+  accountId: string,
+  groupKeys: readonly string[],
+  range: GroupRange,
+  sampleSize: number,
+): Promise<GroupSampleRow[]> {
+  if (groupKeys.length === 0) return [];
+  const id = sql.ref('notifications.id');
+  const key = sql.ref('notifications.group_key');
+  const minInRange =
+    range.lower === undefined
+      ? sql<number>`min(${id}) over (partition by ${key})`
+      : sql<number | null>`min(case when ${id} >= ${range.lower} then ${id} end) over (partition by ${key})`;
+  let inner = visibleNotifications(db, accountId, { includeFiltered: true })
+    .where('notifications.group_key', 'in', groupKeys)
+    .select([
+      'notifications.group_key',
+      'notifications.id',
+      'notifications.from_account_id',
+      'notifications.created_at',
+      sql<number>`row_number() over (partition by ${key} order by ${id} desc)`.as('rank'),
+      sql<number>`count(*) over (partition by ${key})`.as('group_count'),
+      minInRange.as('min_id_in_range'),
+    ]);
+  if (range.upper !== undefined) inner = inner.where('notifications.id', '<=', range.upper);
+  const rows = await db
+    .selectFrom(inner.as('g'))
+    .selectAll()
+    .where('g.rank', '<=', sampleSize)
+    .orderBy('g.id', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    group_key: r.group_key ?? '',
+    id: Number(r.id),
+    from_account_id: r.from_account_id,
+    created_at: Number(r.created_at),
+    group_count: Number(r.group_count),
+    min_id_in_range: r.min_id_in_range === null ? null : Number(r.min_id_in_range),
+  }));
+}
+
+/** The newest visible notification of a group. */
+export async function findGroupHead(db: Db, accountId: string, groupKey: string): Promise<NotificationRow | undefined> {
+  return visibleNotifications(db, accountId, { includeFiltered: true })
+    .where('notifications.group_key', '=', groupKey)
+    .selectAll('notifications')
+    .orderBy('notifications.id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** A page of a group's visible notifications (ids and actors), newest first, paged by notification id. */
+export async function listGroupActors(
+  db: Db,
+  accountId: string,
+  groupKey: string,
+  page: PageQuery,
+): Promise<{ id: number; from_account_id: string }[]> {
+  if (page.limit <= 0) return [];
+  const { lower, upper, ascending } = pageRange(page);
+  let query = visibleNotifications(db, accountId, { includeFiltered: true })
+    .where('notifications.group_key', '=', groupKey)
+    .select(['notifications.id', 'notifications.from_account_id']);
+  if (lower !== undefined) query = query.where('notifications.id', '>', lower);
+  if (upper !== undefined) query = query.where('notifications.id', '<', upper);
+  const rows = await query.orderBy('notifications.id', ascending ? 'asc' : 'desc').limit(page.limit).execute();
+  return ascending ? rows.reverse() : rows;
+}
+
+/** Deletes every notification of one of the recipient's groups, with their queued pushes. */
+export async function deleteGroup(db: Db, accountId: string, groupKey: string): Promise<void> {
+  const ids = db.selectFrom('notifications').select('id').where('account_id', '=', accountId).where('group_key', '=', groupKey);
+  await db.deleteFrom('deliveries').where('account_id', '=', accountId).where('notification_id', 'in', ids).execute();
+  await db.deleteFrom('notifications').where('account_id', '=', accountId).where('group_key', '=', groupKey).execute();
+}
