@@ -1,6 +1,6 @@
 // Ingest of notification events (SPEC §2): drop rules, de-duplication, filtering, grouping and the push
 // outbox, all in one transaction per event or batch; the bus hears of it only after the commit.
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
 import { HeraldError, validationFailed } from '../domain/errors.js';
 import { chooseBucket, groupKeyOf, groupPrefix, hourBucket } from '../domain/group-key.js';
 import { parseNotificationEvent, type NotificationEvent } from '../domain/notification-event.js';
@@ -59,6 +59,7 @@ export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[],
   });
   const committed: CommittedNotification[] = [];
   const results = await deps.db.transaction().execute(async (trx) => {
+    await lockRecipients(trx, events.map((e) => e.accountId));
     const accounts = await findAccounts(trx, events.flatMap((e) => [e.accountId, e.fromAccountId]));
     const statuses = await findStatuses(trx, events.flatMap((e) => (e.statusId ? [e.statusId] : [])));
     events.forEach((event, i) => {
@@ -78,6 +79,24 @@ export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[],
   });
   deps.bus.publish(committed);
   return results;
+}
+
+/**
+ * Serializes ingest per recipient. The idempotency and de-duplication checks read before they write; on
+ * PostgreSQL two concurrent repeats (a host retrying while the first call still runs) would both miss and
+ * both insert: a duplicate notification, or a primary-key error on the idempotency key. Row locks on the
+ * recipients' accounts, taken in id order so overlapping batches cannot deadlock, make the second wait and
+ * then see the first's commit. SQLite runs one write transaction at a time already.
+ */
+async function lockRecipients(trx: Db, accountIds: readonly string[]): Promise<void> {
+  if (!(trx.getExecutor().adapter instanceof PostgresAdapter) || accountIds.length === 0) return;
+  await trx
+    .selectFrom('accounts')
+    .select('id')
+    .where('id', 'in', [...new Set(accountIds)])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
 }
 
 async function ingestOne(ctx: BatchContext, event: NotificationEvent): Promise<IngestResult> {

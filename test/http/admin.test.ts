@@ -399,6 +399,28 @@ describe.each(ENGINES)('admin API on %s', (engine) => {
       });
     });
 
+    // Regression: on PostgreSQL concurrent repeats raced past the checks: the idempotency key insert hit
+    // its primary key (500), and identical events were stored several times.
+    it('answers concurrent repeats of one idempotency_key with one result, never a 500', async () => {
+      const event = { account_id: '1', type: 'follow', from_account_id: '2', idempotency_key: 'retry-me' };
+      const answers = await Promise.all(Array.from({ length: 8 }, () => post(event)));
+      expect(answers.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+      expect(new Set(answers.map((r) => r.json().id)).size).toBe(1);
+      expect(await countRows(t.store, 'notifications')).toBe(1);
+    });
+
+    it('stores concurrent identical events once', async () => {
+      const event = { account_id: '1', type: 'favourite', from_account_id: '2', status_id: '10' };
+      const answers = await Promise.all([
+        ...Array.from({ length: 6 }, () => post(event)),
+        t.admin('POST', '/notifications/batch', { events: [event, { account_id: '2', type: 'follow', from_account_id: '1' }] }),
+      ]);
+      expect(answers.map((r) => r.statusCode)).toEqual(Array(7).fill(200));
+      const ids = new Set([...answers.slice(0, 6).map((r) => r.json().id), answers[6].json().results[0].id]);
+      expect(ids.size).toBe(1);
+      expect(await countRows(t.store, 'notifications')).toBe(2);
+    });
+
     it('creates a new notification for the same event after the first was dismissed or cleared', async () => {
       const bob = await t.token('1', 'write');
       const event = { account_id: '1', type: 'favourite', from_account_id: '2', status_id: '10' };
