@@ -13,7 +13,7 @@ import {
 } from '../store/notifications.js';
 import type { Db } from '../store/schema.js';
 import type { NotificationContext } from '../http/serializers/notification.js';
-import { loadNotificationContext } from './notification-views.js';
+import { contextFromViews } from './notification-views.js';
 
 export interface NotificationPage {
   readonly rows: readonly NotificationRow[];
@@ -22,14 +22,14 @@ export interface NotificationPage {
 
 export async function listPage(db: Db, accountId: string, filter: ListingFilter, page: PageQuery): Promise<NotificationPage> {
   const rows = await listNotifications(db, accountId, filter, page);
-  return { rows, context: await loadNotificationContext(db, rows, filter.supportedTypes) };
+  return { rows, context: contextFromViews(rows, filter.supportedTypes) };
 }
 
 export async function showNotification(db: Db, accountId: string, rawId: unknown): Promise<NotificationPage> {
   const id = parseRecordId(rawId);
   const row = id === undefined ? undefined : await findVisibleNotification(db, accountId, id);
   if (!row) throw notFound();
-  return { rows: [row], context: await loadNotificationContext(db, [row]) };
+  return { rows: [row], context: contextFromViews([row]) };
 }
 
 /** Dismisses one of the caller's notifications, hidden ones included; another account's id is a 404. */

@@ -59,16 +59,34 @@ const COLUMNS = [
   'notifications.created_at',
 ] as const;
 
+/** A notification with its actor's and status's stored JSON, ready to serialize. */
+export interface NotificationView extends NotificationRow {
+  account_json: string;
+  account_username: string;
+  status_json: string | null;
+}
+
+// The actor join is there anyway (to hide suspended actors): reading its JSON in the same query, and the
+// status's through one more index lookup, answers a page with one query instead of three.
+const VIEW_COLUMNS = [
+  ...COLUMNS,
+  'accounts.json as account_json',
+  'accounts.username as account_username',
+  'statuses.json as status_json',
+] as const;
+
 /** One page, newest first (SPEC §1.6: with min_id the rows just above the cursor, walked oldest first). */
 export async function listNotifications(
   db: Db,
   accountId: string,
   filter: NotificationFilter,
   page: PageQuery,
-): Promise<NotificationRow[]> {
+): Promise<NotificationView[]> {
   if (page.limit <= 0) return [];
   const { lower, upper, ascending } = pageRange(page);
-  let query = visibleNotifications(db, accountId, filter).select(COLUMNS);
+  let query = visibleNotifications(db, accountId, filter)
+    .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
+    .select(VIEW_COLUMNS);
   if (lower !== undefined) query = query.where('notifications.id', '>', lower);
   if (upper !== undefined) query = query.where('notifications.id', '<', upper);
   const rows = await query
@@ -78,9 +96,10 @@ export async function listNotifications(
   return ascending ? rows.reverse() : rows;
 }
 
-export async function findVisibleNotification(db: Db, accountId: string, id: number): Promise<NotificationRow | undefined> {
+export async function findVisibleNotification(db: Db, accountId: string, id: number): Promise<NotificationView | undefined> {
   return visibleNotifications(db, accountId, { includeFiltered: true })
-    .select(COLUMNS)
+    .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
+    .select(VIEW_COLUMNS)
     .where('notifications.id', '=', id)
     .executeTakeFirst();
 }

@@ -40,8 +40,33 @@ function openSqlite(dataDir: string): Store {
   // NORMAL is durable across process crashes in WAL mode; only an OS crash may lose the last commits.
   file.pragma('synchronous = NORMAL');
   file.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+  // Listing reads one recipient's rows scattered over the file: keep hot pages in memory.
+  file.pragma('cache_size = -65536');
+  file.pragma('mmap_size = 268435456');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; hot queries have a handful of shapes, so reusing better-sqlite3's
+ * prepared statements saves the parse and plan on every request. Bounded: a flood of distinct shapes
+ * (IN lists of every length) only empties the cache.
+ */
+function withStatementCache(file: BetterSqlite3.Database): BetterSqlite3.Database {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = file.prepare.bind(file);
+  return Object.assign(Object.create(file) as BetterSqlite3.Database, {
+    prepare(source: string) {
+      let statement = cache.get(source);
+      if (!statement) {
+        if (cache.size >= 500) cache.clear();
+        statement = prepare(source);
+        cache.set(source, statement);
+      }
+      return statement;
+    },
+    close: () => file.close(),
+  });
 }
 
 function openPostgres(connectionString: string, options: StoreOptions): Store {

@@ -1,7 +1,7 @@
 // Fans committed notifications out to the streaming connections of their recipient (SPEC §9). Each
 // notification is loaded and serialized once, however many connections its recipient has open.
 import type { NotificationBus, CommittedNotification } from '../services/notification-bus.js';
-import { loadNotificationContext } from '../services/notification-views.js';
+import { contextFromViews } from '../services/notification-views.js';
 import { findVisibleNotification } from '../store/notifications.js';
 import type { Db } from '../store/schema.js';
 import { serializeNotification } from '../http/serializers/notification.js';
@@ -31,7 +31,7 @@ export function createStreamHub(deps: { db: Db; bus: NotificationBus; onError?: 
     if (!targets || targets.size === 0 || event.filtered) return;
     const row = await findVisibleNotification(deps.db, event.accountId, event.notificationId);
     if (!row) return;
-    const json = serializeNotification(row, await loadNotificationContext(deps.db, [row]));
+    const json = serializeNotification(row, contextFromViews([row]));
     for (const listener of targets) listener.sink(listener.stream, json);
   }
 

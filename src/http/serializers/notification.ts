@@ -8,13 +8,13 @@ import type { AccountRow, StatusRow } from '../../store/accounts.js';
 import type { NotificationRow } from '../../store/notifications.js';
 
 export interface NotificationContext {
-  readonly accounts: ReadonlyMap<string, AccountRow>;
-  readonly statuses: ReadonlyMap<string, StatusRow>;
+  readonly accounts: ReadonlyMap<string, Pick<AccountRow, 'json' | 'username'>>;
+  readonly statuses: ReadonlyMap<string, Pick<StatusRow, 'json'>>;
   /** When the client listed its supported types, the others get a fallback text. */
   readonly supportedTypes?: ReadonlySet<string>;
 }
 
-function displayName(account: AccountRow | undefined): string {
+function displayName(account: Pick<AccountRow, 'json' | 'username'> | undefined): string {
   if (!account) return 'Someone';
   const parsed = JSON.parse(account.json) as { display_name?: unknown };
   return typeof parsed.display_name === 'string' && parsed.display_name !== '' ? parsed.display_name : account.username;
