@@ -1,6 +1,7 @@
 // Builds the HTTP application from its dependencies; nothing here reads the environment or opens a store.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
+import { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Store } from '../store/open-store.js';
 import type { NotificationBus } from '../services/notification-bus.js';
@@ -17,6 +18,9 @@ import { notificationRoutesV2 } from './routes/notifications-v2.js';
 import { notificationFilteringRoutes } from './routes/notification-filtering.js';
 import { pushSubscriptionRoutes } from './routes/push-subscription.js';
 import { pushUnsubscribeRoutes } from './routes/push-unsubscribe.js';
+import { registerHttpMetrics } from './metrics.js';
+import type { AllowList } from '../push/private-address.js';
+import { loadPushSecrets, type PushSecrets } from '../services/push-secrets.js';
 import { streamingRoutes } from './routes/streaming.js';
 
 export interface AppDeps {
@@ -28,11 +32,18 @@ export interface AppDeps {
   readonly vapidPublicKey: string;
   readonly rateLimits?: RateLimits | null;
   readonly logger?: FastifyServerOptions['logger'];
+  /** Token sealing and Unsubscribe-URL keys; read from (or created in) the store's settings when absent. */
+  readonly pushSecrets?: PushSecrets;
+  /** HERALD_PUSH_ALLOW_PRIVATE parsed; parsed from the config when absent. */
+  readonly pushAllowList?: AllowList;
+  /** Where /metrics reads from and HTTP metrics go; a fresh registry when absent. */
+  readonly metricsRegistry?: Registry;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
+  const deps: AppDeps = { ...given, pushSecrets: given.pushSecrets ?? (await loadPushSecrets(given.store.db)) };
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: BODY_LIMIT,
@@ -50,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ['Link', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
   });
 
+  registerHttpMetrics(app, deps.metricsRegistry ?? new Registry());
   await app.register(healthRoutes, { deps });
   await app.register(adminRoutes, { deps, prefix: '/api/admin/v1' });
   await app.register(pushUnsubscribeRoutes, { deps });

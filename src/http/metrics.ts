@@ -1,0 +1,33 @@
+// Prometheus metrics of the HTTP side (SPEC §10) and the GET /metrics route. The registry is passed in,
+// never prom-client's global one, so each app (and each test) counts only its own requests; the
+// delivery worker registers its metrics (src/queue/delivery-metrics.ts) in the same registry.
+import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Requests that matched no route share one label, so scanners cannot grow the label set. */
+const UNMATCHED = 'unmatched';
+
+export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
+  const requests = new Counter({
+    name: 'herald_http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'herald_http_request_duration_seconds',
+    help: 'Time from receiving a request to sending the answer, by method and route template',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? UNMATCHED;
+    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+  app.get('/metrics', async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+}
