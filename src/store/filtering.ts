@@ -1,5 +1,6 @@
 // Per-recipient filtering state: the policy, accepted actors and notification requests (SPEC §7).
 import { DEFAULT_POLICY, isPolicyValue, POLICY_FIELDS, type NotificationPolicy } from '../domain/notification-policy.js';
+import { pageRange, type PageQuery } from '../domain/pagination.js';
 import type { Db } from './schema.js';
 
 export async function findPolicy(db: Db, accountId: string): Promise<NotificationPolicy> {
@@ -55,4 +56,159 @@ export async function touchRequest(
       })),
     )
     .execute();
+}
+
+/** A notification request as clients see it: counts and last status come from the filtered notifications. */
+export interface RequestRow {
+  id: number;
+  from_account_id: string;
+  created_at: number;
+  updated_at: number;
+  account_json: string;
+  /** The actor's filtered notifications still pending, so dismissals keep it right. */
+  pending_count: number;
+  last_status_id: string | null;
+}
+
+export interface FilterSummary {
+  readonly pendingRequests: number;
+  readonly pendingNotifications: number;
+}
+
+/** Mastodon caps the pending requests count here (NotificationPolicy::MAX_MEANINGFUL_COUNT). */
+const MAX_MEANINGFUL_COUNT = 100;
+
+/**
+ * The recipient's requests that still gather something: the actor is not suspended and has filtered
+ * notifications left. Per-request lookups use the (account_id, from_account_id, id) index.
+ */
+function visibleRequests(db: Db, accountId: string) {
+  return db
+    .selectFrom('notification_requests as r')
+    .innerJoin('accounts', 'accounts.id', 'r.from_account_id')
+    .where('r.account_id', '=', accountId)
+    .where('accounts.suspended', '=', 0)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('notifications as n')
+          .select('n.id')
+          .whereRef('n.account_id', '=', 'r.account_id')
+          .whereRef('n.from_account_id', '=', 'r.from_account_id')
+          .where('n.filtered', '=', 1),
+      ),
+    )
+    .select((eb) => [
+      'r.id',
+      'r.from_account_id',
+      'r.created_at',
+      'r.updated_at',
+      'accounts.json as account_json',
+      eb
+        .selectFrom('notifications as n')
+        .select((c) => c.fn.countAll<number>().as('count'))
+        .whereRef('n.account_id', '=', 'r.account_id')
+        .whereRef('n.from_account_id', '=', 'r.from_account_id')
+        .where('n.filtered', '=', 1)
+        .as('pending_count'),
+      eb
+        .selectFrom('notifications as n')
+        .select('n.status_id')
+        .whereRef('n.account_id', '=', 'r.account_id')
+        .whereRef('n.from_account_id', '=', 'r.from_account_id')
+        .where('n.filtered', '=', 1)
+        .where('n.status_id', 'is not', null)
+        .orderBy('n.id', 'desc')
+        .limit(1)
+        .as('last_status_id'),
+    ]);
+}
+
+const toRequestRow = (r: Record<string, unknown>): RequestRow => ({
+  id: Number(r.id),
+  from_account_id: String(r.from_account_id),
+  created_at: Number(r.created_at),
+  updated_at: Number(r.updated_at),
+  account_json: String(r.account_json),
+  pending_count: Number(r.pending_count ?? 0),
+  last_status_id: (r.last_status_id as string | null) ?? null,
+});
+
+/** One page of requests, newest first by id (SPEC §1.6 paging, §12). */
+export async function listRequests(db: Db, accountId: string, page: PageQuery): Promise<RequestRow[]> {
+  if (page.limit <= 0) return [];
+  const { lower, upper, ascending } = pageRange(page);
+  let query = visibleRequests(db, accountId);
+  if (lower !== undefined) query = query.where('r.id', '>', lower);
+  if (upper !== undefined) query = query.where('r.id', '<', upper);
+  const rows = (await query.orderBy('r.id', ascending ? 'asc' : 'desc').limit(page.limit).execute()).map(toRequestRow);
+  return ascending ? rows.reverse() : rows;
+}
+
+export async function findVisibleRequest(db: Db, accountId: string, id: number): Promise<RequestRow | undefined> {
+  const row = await visibleRequests(db, accountId).where('r.id', '=', id).executeTakeFirst();
+  return row ? toRequestRow(row) : undefined;
+}
+
+/** The actors behind some of the recipient's requests (suspended ones too: they may still be dismissed). */
+export async function findRequestActors(db: Db, accountId: string, ids: readonly number[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .selectFrom('notification_requests')
+    .select('from_account_id')
+    .where('account_id', '=', accountId)
+    .where('id', 'in', ids)
+    .execute();
+  return rows.map((r) => r.from_account_id);
+}
+
+/** Pending requests (capped) and the filtered notifications they hold (Mastodon's policy summary). */
+export async function summarizeFiltered(db: Db, accountId: string): Promise<FilterSummary> {
+  const capped = visibleRequests(db, accountId).limit(MAX_MEANINGFUL_COUNT);
+  const row = await db
+    .selectFrom(capped.as('p'))
+    .select((eb) => [eb.fn.countAll<number>().as('requests'), eb.fn.sum<number | string | null>('p.pending_count').as('notifications')])
+    .executeTakeFirstOrThrow();
+  return { pendingRequests: Number(row.requests), pendingNotifications: Number(row.notifications ?? 0) };
+}
+
+/**
+ * Accepts actors: they are remembered (their next notifications pass the policy), their filtered
+ * notifications join the normal list, and their requests go. Unfiltered notifications keep no group key,
+ * as in Mastodon: a key is only ever given at ingest.
+ */
+export async function acceptActors(db: Db, accountId: string, fromAccountIds: readonly string[], now: number): Promise<void> {
+  if (fromAccountIds.length === 0) return;
+  await db
+    .insertInto('notification_permissions')
+    .values(fromAccountIds.map((from) => ({ account_id: accountId, from_account_id: from, created_at: now })))
+    .onConflict((oc) => oc.columns(['account_id', 'from_account_id']).doNothing())
+    .execute();
+  await db
+    .updateTable('notifications')
+    .set({ filtered: 0 })
+    .where('account_id', '=', accountId)
+    .where('from_account_id', 'in', fromAccountIds)
+    .where('filtered', '=', 1)
+    .execute();
+  await db.deleteFrom('notification_requests').where('account_id', '=', accountId).where('from_account_id', 'in', fromAccountIds).execute();
+}
+
+/** Dismisses actors' requests with their filtered notifications (and any push queued for them). */
+export async function dismissActors(db: Db, accountId: string, fromAccountIds: readonly string[]): Promise<void> {
+  if (fromAccountIds.length === 0) return;
+  const doomed = db
+    .selectFrom('notifications')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('from_account_id', 'in', fromAccountIds)
+    .where('filtered', '=', 1);
+  await db.deleteFrom('deliveries').where('account_id', '=', accountId).where('notification_id', 'in', doomed).execute();
+  await db
+    .deleteFrom('notifications')
+    .where('account_id', '=', accountId)
+    .where('from_account_id', 'in', fromAccountIds)
+    .where('filtered', '=', 1)
+    .execute();
+  await db.deleteFrom('notification_requests').where('account_id', '=', accountId).where('from_account_id', 'in', fromAccountIds).execute();
 }
