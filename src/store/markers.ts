@@ -18,7 +18,11 @@ export async function findMarkers(db: Db, accountId: string, timelines: readonly
   return db.selectFrom('markers').selectAll().where('account_id', '=', accountId).where('timeline', 'in', timelines).execute();
 }
 
-/** Writes a marker if nobody changed it since `current` was read; false when the race was lost. */
+/**
+ * Writes a marker if nobody changed it since `current` was read; undefined when the race was lost. Posting the
+ * position it already holds changes nothing, so version and updated_at stay (SPEC §12: one version per change,
+ * as Mastodon's optimistic lock, which does not move for an unchanged record).
+ */
 export async function saveMarker(
   db: Db,
   current: MarkerRow | undefined,
@@ -33,6 +37,7 @@ export async function saveMarker(
       .executeTakeFirst();
     return Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0 ? row : undefined;
   }
+  if (current.last_read_id === next.lastReadId) return current;
   const row = { ...current, last_read_id: next.lastReadId, version: current.version + 1, updated_at: next.now };
   const updated = await db
     .updateTable('markers')

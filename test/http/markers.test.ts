@@ -100,6 +100,17 @@ describe.each(ENGINES)('markers on %s', (engine) => {
     expect((await postJson({ home: { last_read_id: '1' } })).json().home.version).toBe(0);
   });
 
+  // Regression: every POST raised the version, even one that changed nothing (SPEC §12: "grows by one per
+  // change"; Mastodon's optimistic lock does not move when the record is unchanged).
+  it('keeps version and updated_at when the same position is posted again', async () => {
+    await postJson({ notifications: { last_read_id: '100' } });
+    t.clock.now += 5000;
+    const again = await postJson({ notifications: { last_read_id: '100' } });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual({ notifications: { last_read_id: '100', version: 0, updated_at: iso(START_TIME) } });
+    expect((await postJson({ notifications: { last_read_id: '101' } })).json().notifications.version).toBe(1);
+  });
+
   it('reads a numeric last_read_id as its decimal text', async () => {
     const res = await postJson({ notifications: { last_read_id: 123 } });
     expect(res.statusCode).toBe(200);
