@@ -24,6 +24,9 @@ export const instanceRoutes: FastifyPluginAsync<RouteOptions> = async (app, { de
   const base = new URL(deps.config.publicUrl);
   const streaming = `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}`;
   const domain = base.host;
+  // Both instance entities require a contact email (format email); Herald has no setting for one, and
+  // RFC 2142 makes postmaster@ the address every mail domain must answer.
+  const email = `postmaster@${base.hostname}`;
   const vapid = { public_key: deps.vapidPublicKey };
   const common = { title: 'Herald', description: 'Mastodon-compatible notifications and Web Push', languages: ['en'], rules: [] };
 
@@ -47,14 +50,14 @@ export const instanceRoutes: FastifyPluginAsync<RouteOptions> = async (app, { de
     },
     registrations: { enabled: false, approval_required: false, message: null },
     api_versions: { mastodon: MASTODON_API_VERSION },
-    contact: { email: '', account: null },
+    contact: { email, account: null },
   }));
 
   app.get('/api/v1/instance', async () => ({
     uri: domain,
     ...common,
     short_description: common.description,
-    email: '',
+    email,
     version: VERSION,
     urls: { streaming_api: streaming },
     stats: { user_count: 0, status_count: 0, domain_count: 0 },
@@ -85,10 +88,13 @@ export const instanceRoutes: FastifyPluginAsync<RouteOptions> = async (app, { de
         source: {
           privacy: 'public',
           sensitive: false,
-          language: row.locale,
+          // The default posting language is an ISO 639-1 code; the push locale may carry a region (pt-BR).
+          language: row.locale ? row.locale.split(/[-_]/)[0].toLowerCase() : null,
           note: typeof account.note === 'string' ? account.note : '',
           fields: [],
           follow_requests_count: 0,
+          indexable: account.indexable === true,
+          discoverable: typeof account.discoverable === 'boolean' ? account.discoverable : null,
         },
         role: { id: '-99', name: '', permissions: '0', color: '', highlighted: false },
       };
