@@ -1,0 +1,102 @@
+// The delivery worker: the job runner over the deliveries outbox (DESIGN "Data"), woken by the
+// notification bus when a commit queued pushes, and by its poll for retries and other processes' work.
+import type { NotificationBus } from '../services/notification-bus.js';
+import type { PushMessageDeps } from '../services/push-message.js';
+import type { PushSender } from '../push/sender.js';
+import { claimDueDeliveries, pruneGivenUpDeliveries, type DeliveryRow } from '../store/deliveries.js';
+import type { Store } from '../store/open-store.js';
+import { createDeliveryHandler, type AttemptResult, type WorkerLogger } from './delivery-handler.js';
+import type { DeliveryMetrics } from './delivery-metrics.js';
+import { createJobRunner } from './job-runner.js';
+import { createOriginBreaker, type OriginBreaker } from './origin-breaker.js';
+
+export interface DeliveryWorkerOptions extends PushMessageDeps {
+  readonly store: Store;
+  readonly bus?: NotificationBus;
+  readonly sender: PushSender;
+  readonly metrics: DeliveryMetrics;
+  readonly logger: WorkerLogger;
+  readonly retryBaseMs: number;
+  readonly breaker?: OriginBreaker;
+  readonly random?: () => number;
+  /** Sends in flight at most. */
+  readonly concurrency?: number;
+  readonly pollIntervalMs?: number;
+  /** Longer than the slowest attempt (30 s request timeout), or a slow send would be claimed twice. */
+  readonly leaseMs?: number;
+  /** How long given-up rows are kept for inspection. */
+  readonly keepGivenUpMs?: number;
+  /** Called after each attempt (tests and the push test command watch outcomes). */
+  readonly onAttempt?: (delivery: DeliveryRow, result: AttemptResult) => void;
+}
+
+export const DEFAULT_CONCURRENCY = 64;
+export const DEFAULT_LEASE_MS = 2 * 60_000;
+const DEFAULT_POLL_MS = 1_000;
+const KEEP_GIVEN_UP_MS = 7 * 24 * 60 * 60_000;
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+export interface DeliveryWorker {
+  start(): void;
+  wake(): void;
+  /** Stops claiming; in-flight sends get `graceMs` to finish, the rest are left to their leases. */
+  stop(graceMs?: number): Promise<void>;
+  readonly breaker: OriginBreaker;
+  readonly inFlight: number;
+}
+
+export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
+  const { store, now, logger } = options;
+  const breaker = options.breaker ?? createOriginBreaker();
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const keepGivenUpMs = options.keepGivenUpMs ?? KEEP_GIVEN_UP_MS;
+  const handle = createDeliveryHandler({
+    ...options,
+    db: store.db,
+    breaker,
+    random: options.random ?? Math.random,
+  });
+  let lastPrune = 0;
+
+  const runner = createJobRunner<DeliveryRow>({
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
+    async claim(limit) {
+      const at = now();
+      if (at - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = at;
+        const pruned = await pruneGivenUpDeliveries(store.db, at - keepGivenUpMs);
+        if (pruned > 0) logger.info({ pruned }, 'pruned given-up push deliveries');
+      }
+      return claimDueDeliveries(store.db, store.dialect, { now: at, leaseMs, limit });
+    },
+    async run(delivery) {
+      const result = await handle(delivery);
+      options.onAttempt?.(delivery, result);
+    },
+    onError(error, delivery) {
+      // The row keeps its lease and is claimed again when it expires: nothing is lost.
+      logger.error({ err: error, deliveryId: delivery?.id }, delivery ? 'push delivery failed' : 'claiming push deliveries failed');
+    },
+  });
+
+  let unsubscribe: (() => void) | undefined;
+  return {
+    start() {
+      unsubscribe ??= options.bus?.subscribe((event) => {
+        if (event.deliveries > 0) runner.wake();
+      });
+      runner.start();
+    },
+    wake: () => runner.wake(),
+    async stop(graceMs) {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      await runner.stop(graceMs);
+    },
+    breaker,
+    get inFlight() {
+      return runner.inFlight;
+    },
+  };
+}
