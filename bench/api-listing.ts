@@ -1,0 +1,85 @@
+// API benchmark: GET /api/v1/notifications?limit=40 (and v2) on a seeded store, against a bare Fastify
+// route answering the same bytes (the HTTP floor), each at peak and p99 at half the peak rate.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { load, type LoadResult } from './load.js';
+import { seed } from './seed.js';
+import { median, progress, ROOT, startHerald, startProcess } from './support.js';
+
+export interface ApiOptions {
+  readonly accounts: number;
+  readonly notifications: number;
+  readonly seconds: number;
+  readonly repeats: number;
+  readonly connections: number;
+}
+
+async function measure(label: string, run: () => Promise<LoadResult>, repeats: number): Promise<LoadResult> {
+  const results: LoadResult[] = [];
+  for (let r = 0; r < repeats; r++) {
+    results.push(await run());
+    progress(`  ${label} run ${r + 1}: ${results[r].rps.toFixed(0)} req/s, p99 ${results[r].p99} ms`);
+  }
+  return {
+    rps: median(results.map((x) => x.rps)),
+    p50: median(results.map((x) => x.p50)),
+    p99: median(results.map((x) => x.p99)),
+    errors: results.reduce((a, x) => a + x.errors, 0),
+    non2xx: results.reduce((a, x) => a + x.non2xx, 0),
+  };
+}
+
+export async function benchApi(options: ApiOptions) {
+  progress(`API: ${options.notifications} notifications over ${options.accounts} accounts (SQLite, one process)`);
+  const herald = await startHerald();
+  const baselineBody = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'herald-baseline-')), 'page.json');
+  try {
+    const seeded = await seed(herald.url, { ...options, statuses: Math.max(100, options.accounts / 10), tokens: 200 });
+    progress(`ingest: ${seeded.ingestEventsPerSecond.toFixed(0)} events/s through the batch endpoint`);
+    // The baseline answers the very bytes of a full Herald page.
+    let page = '';
+    for (const token of seeded.tokens) {
+      const res = await fetch(`${herald.url}/api/v1/notifications?limit=40`, { headers: { authorization: `Bearer ${token}` } });
+      page = await res.text();
+      if ((JSON.parse(page) as unknown[]).length === 40) break;
+    }
+    fs.writeFileSync(baselineBody, page);
+    const baseline = await startProcess(
+      ['--import', 'tsx', path.join(ROOT, 'bench/baseline-server.ts')],
+      { BASELINE_BODY_FILE: baselineBody },
+      '/healthz',
+    );
+    const common = { seconds: options.seconds, connections: options.connections };
+    const figures: Record<string, { peak: LoadResult; halfRate: LoadResult }> = {};
+    const targets = [
+      ['baseline', baseline.url, '/page', undefined],
+      ['v1', herald.url, '/api/v1/notifications?limit=40', seeded.tokens],
+      ['v2', herald.url, '/api/v2/notifications?limit=40', seeded.tokens],
+    ] as const;
+    try {
+      for (const [label, url, p, tokens] of targets) {
+        const peak = await measure(`${label} peak`, () => load({ url, path: p, tokens, ...common }), options.repeats);
+        const halfRate = await measure(
+          `${label} at half rate`,
+          () => load({ url, path: p, tokens, ...common, rate: Math.max(1, Math.floor(peak.rps / 2)) }),
+          1,
+        );
+        figures[label] = { peak, halfRate };
+      }
+    } finally {
+      await baseline.stop();
+    }
+    return {
+      notifications: options.notifications,
+      accounts: options.accounts,
+      ingestEventsPerSecond: seeded.ingestEventsPerSecond,
+      figures,
+      v1VsBaseline: figures.v1.peak.rps / figures.baseline.peak.rps,
+      v2VsBaseline: figures.v2.peak.rps / figures.baseline.peak.rps,
+      peakRssMb: herald.peakRssMb(),
+    };
+  } finally {
+    await herald.stop();
+  }
+}
