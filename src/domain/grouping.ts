@@ -78,10 +78,12 @@ export function continueWalk<R extends GroupableRow>(
 export const skippableKeys = (walk: GroupWalk<GroupableRow>): string[] => walk.keys.filter((key) => !isUngroupedKey(key));
 
 /**
- * How many rows to ask for next. Most rows of a fresh chunk start a group (the represented groups are
- * skipped in the query), so a little over what is missing usually finishes the page in one query.
+ * How many rows to ask for next. A first slice a little over the missing groups finishes most pages in
+ * one query (groups already represented are skipped by the query, so most rows start a group); slices
+ * double after that, so a page of many interleaved groups still needs only a few queries.
  */
-export const nextChunkSize = (missingGroups: number): number => Math.min(missingGroups * 2 + 8, 1000);
+export const nextChunkSize = (missingGroups: number, slicesSoFar: number): number =>
+  Math.min((missingGroups + 8) * 2 ** Math.min(slicesSoFar, 10), 1000);
 
 /** Inclusive id range whose notifications a page's group counts and page fields describe. */
 export interface GroupRange {

@@ -20,7 +20,6 @@ import {
 import type { ListingFilter } from '../domain/notification-filter.js';
 import { GROUPABLE_TYPES } from '../domain/notification-types.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { findAccounts, findStatuses, type AccountRow, type StatusRow } from '../store/accounts.js';
 import {
   deleteGroup,
   findGroupHead,
@@ -28,16 +27,19 @@ import {
   listWalkKeys,
   listWalkRows,
   loadGroupSamples,
+  type ActorRow,
   type WalkSlice,
 } from '../store/groups.js';
 import { findMarker } from '../store/markers.js';
-import { deleteNotifications, findVisibleNotification, type NotificationRow } from '../store/notifications.js';
+import { deleteNotifications, findVisibleNotification, type NotificationView } from '../store/notifications.js';
 import type { Db } from '../store/schema.js';
 
 export interface GroupedPage {
-  readonly groups: readonly GroupView<NotificationRow>[];
-  readonly accounts: ReadonlyMap<string, AccountRow>;
-  readonly statuses: ReadonlyMap<string, StatusRow>;
+  readonly groups: readonly GroupView<NotificationView>[];
+  /** Stored Account JSON by id. */
+  readonly accounts: ReadonlyMap<string, string>;
+  /** Stored Status JSON by id. */
+  readonly statuses: ReadonlyMap<string, string>;
   readonly supportedTypes?: ReadonlySet<string>;
 }
 
@@ -56,8 +58,8 @@ async function walkGroups<R extends GroupableRow>(
   const { lower, upper, ascending } = pageRange(page);
   let walk = startWalk<R>();
   let cursor = ascending ? lower : upper;
-  for (;;) {
-    const size = nextChunkSize(page.limit - walk.representatives.length);
+  for (let slices = 0; ; slices++) {
+    const size = nextChunkSize(page.limit - walk.representatives.length, slices);
     const rows = await fetchSlice({
       lower: ascending ? cursor : lower,
       upper: ascending ? upper : cursor,
@@ -71,21 +73,24 @@ async function walkGroups<R extends GroupableRow>(
   }
 }
 
-/** Summaries, actors and statuses of a list of representatives: three queries whatever the page size. */
+/** Summaries and samples of the representatives' groups: one query, whatever the page size. */
 async function present(
   db: Db,
   accountId: string,
-  representatives: readonly NotificationRow[],
+  representatives: readonly NotificationView[],
   options: { groupedTypes: ReadonlySet<string>; range: GroupRange; withPageFields: boolean; supportedTypes?: ReadonlySet<string> },
 ): Promise<GroupedPage> {
   const keys = representatives.map((r) => effectiveGroupKey(r, options.groupedTypes)).filter((k) => !isUngroupedKey(k));
-  const statusIds = representatives.flatMap((r) => (r.status_id ? [r.status_id] : []));
-  const [samples, statuses] = await Promise.all([
-    loadGroupSamples(db, accountId, keys, options.range, SAMPLE_ACCOUNTS),
-    findStatuses(db, statusIds),
-  ]);
+  const samples = await loadGroupSamples(db, accountId, keys, options.range, SAMPLE_ACCOUNTS);
   const groups = toGroupViews(representatives, summarizeGroups(samples), options.groupedTypes, options.withPageFields);
-  const accounts = await findAccounts(db, groups.flatMap((g) => g.sampleAccountIds));
+  // Every JSON needed came with the rows: the representatives' actors and statuses, the samples' actors.
+  const accounts = new Map<string, string>();
+  const statuses = new Map<string, string>();
+  for (const r of representatives) {
+    accounts.set(r.from_account_id, r.account_json);
+    if (r.status_id !== null && r.status_json !== null) statuses.set(r.status_id, r.status_json);
+  }
+  for (const sample of samples) accounts.set(sample.from_account_id, sample.account_json);
   return { groups, accounts, statuses, supportedTypes: options.supportedTypes };
 }
 
@@ -112,25 +117,13 @@ export async function showGroup(db: Db, accountId: string, groupKey: string, sup
 }
 
 /** The actors of a group's notifications, newest first, paged by notification id; unknown keys have none. */
-export async function listGroupAccounts(
-  db: Db,
-  accountId: string,
-  groupKey: string,
-  page: PageQuery,
-): Promise<{ rows: readonly { id: number }[]; accounts: readonly AccountRow[] }> {
+export async function listGroupAccounts(db: Db, accountId: string, groupKey: string, page: PageQuery): Promise<readonly ActorRow[]> {
   const id = ungroupedId(groupKey);
-  let rows: { id: number; from_account_id: string }[];
-  if (id === undefined) {
-    rows = await listGroupActors(db, accountId, groupKey, page);
-  } else {
-    const { lower, upper } = pageRange(page);
-    const inWindow = page.limit > 0 && (lower === undefined || id > lower) && (upper === undefined || id < upper);
-    const row = inWindow ? await findVisibleNotification(db, accountId, id) : undefined;
-    rows = row ? [row] : [];
-  }
-  const found = await findAccounts(db, rows.map((r) => r.from_account_id));
-  const accounts = [...new Set(rows.map((r) => r.from_account_id))].flatMap((a) => found.get(a) ?? []);
-  return { rows, accounts };
+  if (id === undefined) return listGroupActors(db, accountId, groupKey, page);
+  const { lower, upper } = pageRange(page);
+  const inWindow = page.limit > 0 && (lower === undefined || id > lower) && (upper === undefined || id < upper);
+  const row = inWindow ? await findVisibleNotification(db, accountId, id) : undefined;
+  return row ? [row] : [];
 }
 
 /** Deletes every notification of the caller's group; a key that names nothing deletes nothing. */

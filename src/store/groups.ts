@@ -4,7 +4,15 @@ import { sql } from 'kysely';
 import type { GroupRange, GroupSampleRow } from '../domain/grouping.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
 import type { Db } from './schema.js';
-import { visibleNotifications, type NotificationFilter, type NotificationRow } from './notifications.js';
+import { visibleNotifications, type NotificationFilter, type NotificationView } from './notifications.js';
+
+// The actor join is there anyway (it hides suspended actors): reading the actor's and status's JSON with
+// the row spares the page a query for each.
+const VIEW_COLUMNS = [
+  'accounts.json as account_json',
+  'accounts.username as account_username',
+  'statuses.json as status_json',
+] as const;
 
 /** The next slice of a walk: ids strictly between the bounds, groups already represented left out. */
 export interface WalkSlice {
@@ -28,9 +36,13 @@ function sliceQuery(db: Db, accountId: string, filter: NotificationFilter, slice
   return query.orderBy('notifications.id', slice.ascending ? 'asc' : 'desc').limit(slice.limit);
 }
 
-/** Whole rows of a walk slice: the representatives come straight from them, no second fetch. */
-export async function listWalkRows(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice): Promise<NotificationRow[]> {
-  return sliceQuery(db, accountId, filter, slice).selectAll('notifications').execute();
+/** Whole rows of a walk slice with their JSON: the representatives come straight from them. */
+export async function listWalkRows(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice): Promise<NotificationView[]> {
+  return sliceQuery(db, accountId, filter, slice)
+    .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
+    .selectAll('notifications')
+    .select(VIEW_COLUMNS)
+    .execute();
 }
 
 /** Only what decides a group, for counting groups. */
@@ -45,9 +57,13 @@ export async function listWalkKeys(
     .execute();
 }
 
+/** A sample row with its actor's JSON. */
+export type GroupSample = GroupSampleRow & { readonly account_json: string };
+
 /**
  * The newest `sampleSize` visible notifications of each group up to `range.upper`, each row carrying its
- * group's count up to there and its smallest id from `range.lower`: one query for a whole page of groups.
+ * group's count up to there, its smallest id from `range.lower` and its actor's JSON: one query for a
+ * whole page of groups.
  */
 export async function loadGroupSamples(
   db: Db,
@@ -55,7 +71,7 @@ export async function loadGroupSamples(
   groupKeys: readonly string[],
   range: GroupRange,
   sampleSize: number,
-): Promise<GroupSampleRow[]> {
+): Promise<GroupSample[]> {
   if (groupKeys.length === 0) return [];
   const id = sql.ref('notifications.id');
   const key = sql.ref('notifications.group_key');
@@ -75,9 +91,12 @@ export async function loadGroupSamples(
       minInRange.as('min_id_in_range'),
     ]);
   if (range.upper !== undefined) inner = inner.where('notifications.id', '<=', range.upper);
+  // The actor's JSON is joined outside the window, so only the kept rows pay for it.
   const rows = await db
     .selectFrom(inner.as('g'))
-    .selectAll()
+    .innerJoin('accounts', 'accounts.id', 'g.from_account_id')
+    .selectAll('g')
+    .select('accounts.json as account_json')
     .where('g.rank', '<=', sampleSize)
     .orderBy('g.id', 'desc')
     .execute();
@@ -88,31 +107,35 @@ export async function loadGroupSamples(
     created_at: Number(r.created_at),
     group_count: Number(r.group_count),
     min_id_in_range: r.min_id_in_range === null ? null : Number(r.min_id_in_range),
+    account_json: r.account_json,
   }));
 }
 
-/** The newest visible notification of a group. */
-export async function findGroupHead(db: Db, accountId: string, groupKey: string): Promise<NotificationRow | undefined> {
+/** The newest visible notification of a group, with its JSON. */
+export async function findGroupHead(db: Db, accountId: string, groupKey: string): Promise<NotificationView | undefined> {
   return visibleNotifications(db, accountId, { includeFiltered: true })
     .where('notifications.group_key', '=', groupKey)
+    .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
     .selectAll('notifications')
+    .select(VIEW_COLUMNS)
     .orderBy('notifications.id', 'desc')
     .limit(1)
     .executeTakeFirst();
 }
 
-/** A page of a group's visible notifications (ids and actors), newest first, paged by notification id. */
-export async function listGroupActors(
-  db: Db,
-  accountId: string,
-  groupKey: string,
-  page: PageQuery,
-): Promise<{ id: number; from_account_id: string }[]> {
+export interface ActorRow {
+  id: number;
+  from_account_id: string;
+  account_json: string;
+}
+
+/** A page of a group's visible notifications (ids and actors' JSON), newest first, paged by notification id. */
+export async function listGroupActors(db: Db, accountId: string, groupKey: string, page: PageQuery): Promise<ActorRow[]> {
   if (page.limit <= 0) return [];
   const { lower, upper, ascending } = pageRange(page);
   let query = visibleNotifications(db, accountId, { includeFiltered: true })
     .where('notifications.group_key', '=', groupKey)
-    .select(['notifications.id', 'notifications.from_account_id']);
+    .select(['notifications.id', 'notifications.from_account_id', 'accounts.json as account_json']);
   if (lower !== undefined) query = query.where('notifications.id', '>', lower);
   if (upper !== undefined) query = query.where('notifications.id', '<', upper);
   const rows = await query.orderBy('notifications.id', ascending ? 'asc' : 'desc').limit(page.limit).execute();

@@ -94,12 +94,15 @@ describe('continueWalk', () => {
   });
 
   it.each([
-    [1, 10],
-    [40, 88],
-    [80, 168],
-    [1000, 1000],
-  ])('asks for %i missing groups with a slice of %i rows', (missing, size) => {
-    expect(nextChunkSize(missing)).toBe(size);
+    [1, 0, 9],
+    [40, 0, 48],
+    [80, 0, 88],
+    [30, 1, 76],
+    [30, 2, 152],
+    [1, 40, 1000],
+    [1000, 0, 1000],
+  ])('asks for %i missing groups after %i slices with %i rows', (missing, slices, size) => {
+    expect(nextChunkSize(missing, slices)).toBe(size);
   });
 });
 

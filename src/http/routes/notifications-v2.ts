@@ -15,7 +15,7 @@ import {
 } from '../../services/grouped-notifications.js';
 import { callerOf, READ_NOTIFICATIONS, WRITE_NOTIFICATIONS } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
-import { serializeGroupedResults } from '../serializers/notification-group.js';
+import { serializeGroupAccounts, serializeGroupedResults } from '../serializers/notification-group.js';
 import { sendJson } from './notifications-v1.js';
 
 const LINK_FILTERS = ['exclude_types', 'grouped_types', 'include_filtered', 'limit', 'supported_types', 'types'];
@@ -77,7 +77,7 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
     const query = request.query as Query;
     const page = readPage(query, 40, 80);
     const groupKey = groupKeyOf(request);
-    const { rows, accounts } = await listGroupAccounts(db, callerOf(request).accountId, groupKey, page);
+    const rows = await listGroupAccounts(db, callerOf(request).accountId, groupKey, page);
     const link = buildLinkHeader({
       url: `${url}/${encodeURIComponent(groupKey)}/accounts`,
       filters: pickFilters(query, ['limit']),
@@ -86,7 +86,7 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
       full: rows.length === page.limit,
     });
     if (link) reply.header('Link', link);
-    return sendJson(reply, `[${accounts.map((a) => a.json).join(',')}]`);
+    return sendJson(reply, serializeGroupAccounts(rows));
   });
 
   // Always 200 {}: dismissing a group that is already gone is not an error (Mastodon does the same).

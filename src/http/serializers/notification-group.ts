@@ -5,17 +5,16 @@ import { splitGroupAccounts, type ExpandAccounts } from '../../domain/grouped-ac
 import type { GroupView } from '../../domain/grouping.js';
 import { NON_BASELINE_TYPES, PAYLOAD_KEY, type NotificationType } from '../../domain/notification-types.js';
 import { toIso } from '../../domain/records.js';
-import type { AccountRow } from '../../store/accounts.js';
-import type { NotificationRow } from '../../store/notifications.js';
+import type { ActorRow } from '../../store/groups.js';
+import type { NotificationView } from '../../store/notifications.js';
 import type { GroupedPage } from '../../services/grouped-notifications.js';
 
-function displayName(account: AccountRow | undefined): string {
-  if (!account) return 'Someone';
-  const parsed = JSON.parse(account.json) as { display_name?: unknown };
-  return typeof parsed.display_name === 'string' && parsed.display_name !== '' ? parsed.display_name : account.username;
+function displayName(row: NotificationView): string {
+  const parsed = JSON.parse(row.account_json) as { display_name?: unknown };
+  return typeof parsed.display_name === 'string' && parsed.display_name !== '' ? parsed.display_name : row.account_username;
 }
 
-function serializeGroup(view: GroupView<NotificationRow>, page: GroupedPage): string {
+function serializeGroup(view: GroupView<NotificationView>, page: GroupedPage): string {
   const row = view.representative;
   const type = row.type as NotificationType;
   // most_recent_notification_id stays a JSON number for wire compatibility (SPEC §1.4).
@@ -29,7 +28,7 @@ function serializeGroup(view: GroupView<NotificationRow>, page: GroupedPage): st
   }
   out += `,"sample_account_ids":${JSON.stringify(view.sampleAccountIds)}`;
   if (page.supportedTypes && NON_BASELINE_TYPES.has(type) && !page.supportedTypes.has(type)) {
-    out += `,"fallback":${JSON.stringify(fallbackFor(type, displayName(page.accounts.get(row.from_account_id))))}`;
+    out += `,"fallback":${JSON.stringify(fallbackFor(type, displayName(row)))}`;
   }
   const key = PAYLOAD_KEY[type];
   if (key === 'status') {
@@ -42,11 +41,11 @@ function serializeGroup(view: GroupView<NotificationRow>, page: GroupedPage): st
 }
 
 /** The avatar-only form of an account (Mastodon's PartialAccountWithAvatar). */
-function serializePartialAccount(account: AccountRow): string {
-  const full = JSON.parse(account.json) as Record<string, unknown>;
+function serializePartialAccount(json: string): string {
+  const full = JSON.parse(json) as Record<string, unknown>;
   return JSON.stringify({
-    id: account.id,
-    acct: account.acct,
+    id: full.id,
+    acct: full.acct,
     locked: full.locked === true,
     bot: full.bot === true,
     url: full.url,
@@ -61,13 +60,25 @@ export function serializeGroupedResults(page: GroupedPage, expand: ExpandAccount
     page.groups.map((g) => g.sampleAccountIds),
     expand,
   );
-  const accountsOf = (ids: readonly string[]): AccountRow[] => ids.flatMap((id) => page.accounts.get(id) ?? []);
+  const accountsOf = (ids: readonly string[]): string[] => ids.flatMap((id) => page.accounts.get(id) ?? []);
   const statusIds = new Set(
     page.groups.flatMap((g) => (PAYLOAD_KEY[g.representative.type as NotificationType] === 'status' && g.representative.status_id ? [g.representative.status_id] : [])),
   );
   const statuses = [...statusIds].flatMap((id) => page.statuses.get(id) ?? []);
-  let out = `{"accounts":[${accountsOf(split.full).map((a) => a.json).join(',')}]`;
+  let out = `{"accounts":[${accountsOf(split.full).join(',')}]`;
   if (split.partial) out += `,"partial_accounts":[${accountsOf(split.partial).map(serializePartialAccount).join(',')}]`;
-  out += `,"statuses":[${statuses.map((s) => s.json).join(',')}]`;
+  out += `,"statuses":[${statuses.join(',')}]`;
   return out + `,"notification_groups":[${page.groups.map((g) => serializeGroup(g, page)).join(',')}]}`;
+}
+
+/** A group's actors, each once, newest first. */
+export function serializeGroupAccounts(rows: readonly ActorRow[]): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const row of rows) {
+    if (seen.has(row.from_account_id)) continue;
+    seen.add(row.from_account_id);
+    out.push(row.account_json);
+  }
+  return `[${out.join(',')}]`;
 }
