@@ -41,6 +41,14 @@ export function ungroupedId(groupKey: string): number | undefined {
 
 export const isUngroupedKey = (groupKey: string): boolean => groupKey.startsWith(UNGROUPED);
 
+/**
+ * A group key from a path, or undefined when no stored key could equal it: a NUL never reaches the store
+ * (PostgreSQL refuses it in text, and would answer an error rather than "no rows").
+ */
+export function readGroupKey(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && !value.includes('\u0000') ? value : undefined;
+}
+
 /** A walk through notifications in page order, one representative per group. */
 export interface GroupWalk<R extends GroupableRow> {
   readonly representatives: readonly R[];

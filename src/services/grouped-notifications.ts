@@ -7,6 +7,7 @@ import {
   isUngroupedKey,
   nextChunkSize,
   pageGroupRange,
+  readGroupKey,
   SAMPLE_ACCOUNTS,
   skippableKeys,
   startWalk,
@@ -108,7 +109,9 @@ export async function listGroupedPage(
 }
 
 /** One group by key; `ungrouped-<id>` names a single notification, whatever its stored key. */
-export async function showGroup(db: Db, accountId: string, groupKey: string, supportedTypes?: ReadonlySet<string>): Promise<GroupedPage> {
+export async function showGroup(db: Db, accountId: string, rawKey: unknown, supportedTypes?: ReadonlySet<string>): Promise<GroupedPage> {
+  const groupKey = readGroupKey(rawKey);
+  if (groupKey === undefined) throw notFound();
   const id = ungroupedId(groupKey);
   const head = id === undefined ? await findGroupHead(db, accountId, groupKey) : await findVisibleNotification(db, accountId, id);
   if (!head) throw notFound();
@@ -117,7 +120,9 @@ export async function showGroup(db: Db, accountId: string, groupKey: string, sup
 }
 
 /** The actors of a group's notifications, newest first, paged by notification id; unknown keys have none. */
-export async function listGroupAccounts(db: Db, accountId: string, groupKey: string, page: PageQuery): Promise<readonly ActorRow[]> {
+export async function listGroupAccounts(db: Db, accountId: string, rawKey: unknown, page: PageQuery): Promise<readonly ActorRow[]> {
+  const groupKey = readGroupKey(rawKey);
+  if (groupKey === undefined) return [];
   const id = ungroupedId(groupKey);
   if (id === undefined) return listGroupActors(db, accountId, groupKey, page);
   const { lower, upper } = pageRange(page);
@@ -127,7 +132,9 @@ export async function listGroupAccounts(db: Db, accountId: string, groupKey: str
 }
 
 /** Deletes every notification of the caller's group; a key that names nothing deletes nothing. */
-export async function dismissGroup(db: Db, accountId: string, groupKey: string): Promise<void> {
+export async function dismissGroup(db: Db, accountId: string, rawKey: unknown): Promise<void> {
+  const groupKey = readGroupKey(rawKey);
+  if (groupKey === undefined) return;
   const id = ungroupedId(groupKey);
   await db.transaction().execute(async (trx) => {
     if (id !== undefined) await deleteNotifications(trx, accountId, [id]);

@@ -4,6 +4,7 @@ import {
   effectiveGroupKey,
   nextChunkSize,
   pageGroupRange,
+  readGroupKey,
   readGroupedTypes,
   skippableKeys,
   startWalk,
@@ -58,6 +59,20 @@ describe('effectiveGroupKey and ungroupedId', () => {
     ['admin.sign_up-483920', undefined],
   ])('%s → %s', (key, expected) => {
     expect(ungroupedId(key)).toBe(expected);
+  });
+});
+
+describe('readGroupKey', () => {
+  it.each([
+    ['favourite-10-493000', 'favourite-10-493000'],
+    ['admin.sign_up-483920', 'admin.sign_up-483920'],
+    ['ungrouped-5', 'ungrouped-5'],
+    ['', undefined],
+    ['follow\u0000-1', undefined],
+    [['follow-1'], undefined],
+    [undefined, undefined],
+  ])('%j → %j', (value, expected) => {
+    expect(readGroupKey(value)).toBe(expected);
   });
 });
 
