@@ -5,6 +5,7 @@ import { serve } from './serve.js';
 import { migrate } from './migrate.js';
 import { createTokenCommand } from './token-create.js';
 import { vapidGenerate } from './vapid-generate.js';
+import { pushTestCommand } from './push-test.js';
 
 const USAGE = `Usage: herald <command>
 
@@ -16,6 +17,7 @@ Commands:
   vapid generate             print a new VAPID key pair for HERALD_VAPID_PUBLIC_KEY/PRIVATE_KEY
   token create --account <id> [--scopes "read write push"] [--client <name>]
                              mint an access token for an account
+  push test --account <id>   send a test push to each of the account's subscriptions and print the outcomes
   help                       this text
 
 Settings come from the environment: see the README.`;
@@ -37,6 +39,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         break;
       case 'token':
         if (rest[0] === 'create') return await createTokenCommand(loadConfig(), rest.slice(1));
+        break;
+      case 'push':
+        if (rest[0] === 'test') return await pushTestCommand(loadConfig(), rest.slice(1));
         break;
       case 'help':
       case '--help':

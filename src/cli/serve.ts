@@ -1,40 +1,113 @@
 // `herald serve|web|worker`: start the pieces, and stop them cleanly on SIGINT/SIGTERM.
+import Fastify from 'fastify';
 import pino from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { buildApp } from '../http/build-app.js';
-import { createLocalBus } from '../services/notification-bus.js';
+import { registerHttpMetrics } from '../http/metrics.js';
+import { createPushSender } from '../push/sender.js';
+import { createDeliveryMetrics, registerDeliveryQueueMetrics } from '../queue/delivery-metrics.js';
+import { createDeliveryWorker, type DeliveryWorker } from '../queue/delivery-worker.js';
+import { createLocalBus, type NotificationBus } from '../services/notification-bus.js';
+import { loadPushSecrets } from '../services/push-secrets.js';
+import { createConfiguredSigner, parseConfiguredAllowList, resolveVapidSubject } from '../services/push-vapid.js';
 import { loadAdminToken, loadVapidKeys } from '../services/secrets.js';
-import { migrateToLatest } from '../store/migrations.js';
-import { openStore } from '../store/open-store.js';
+import { createPostgresBus } from '../stream/postgres-bus.js';
+import { deliveryQueueStats } from '../store/deliveries.js';
+import { isMigrated, migrateToLatest } from '../store/migrations.js';
+import { isReachable, openStore } from '../store/open-store.js';
+
+/** In-flight sends get this long to finish on shutdown; the rest are left to their leases. */
+const SHUTDOWN_GRACE_MS = 25_000;
 
 export async function serve(config: Config, roles: { web: boolean; worker: boolean }): Promise<number> {
   const logger = pino({ level: config.logLevel });
-  const store = openStore(config);
-  const applied = await migrateToLatest(store.db, store.dialect);
-  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-  const admin = loadAdminToken(config);
-  if (admin.created) {
-    // Printed once, on the terminal that started Herald: the host platform needs it for the admin API.
-    console.log(`Admin token (saved in ${config.dataDir}/admin-token): ${admin.token}`);
-  }
-  const vapid = await loadVapidKeys(config, store.db);
-  if (vapid.created) logger.info({ publicKey: vapid.publicKey }, 'generated a VAPID key pair and stored it');
-  const bus = createLocalBus();
-  const closers: (() => Promise<void>)[] = [];
+  // Settings first: a bad one stops start-up before anything is opened (SPEC §8.3).
+  const subject = resolveVapidSubject(config);
+  if (subject.warning) logger.warn(subject.warning);
+  const allowList = parseConfiguredAllowList(config);
 
-  if (roles.web) {
-    const app = await buildApp({
-      config,
-      store,
-      bus,
+  const store = openStore(config);
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) await close().catch((err: unknown) => logger.error({ err }, 'error while shutting down'));
+  };
+  try {
+    const applied = await migrateToLatest(store.db, store.dialect);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const admin = loadAdminToken(config);
+    if (admin.created) {
+      // Printed once, on the terminal that started Herald: the host platform needs it for the admin API.
+      console.log(`Admin token (saved in ${config.dataDir}/admin-token): ${admin.token}`);
+    }
+    const vapid = await loadVapidKeys(config, store.db);
+    if (vapid.created) logger.info({ publicKey: vapid.publicKey }, 'generated a VAPID key pair and stored it');
+    // Parsing the pair here checks it in every role, before a single push is signed with it.
+    const signer = createConfiguredSigner(vapid, subject.subject, Date.now);
+    const pushSecrets = await loadPushSecrets(store.db);
+
+    const local = createLocalBus();
+    let bus: NotificationBus = local;
+    if (config.databaseUrl) {
+      // Web and worker may be different processes: commits in one must wake the workers of the others.
+      const shared = await createPostgresBus(config.databaseUrl, local);
+      closers.push(() => shared.close());
+      bus = shared;
+    }
+
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    let worker: DeliveryWorker | undefined;
+    registerDeliveryQueueMetrics(registry, {
+      stats: () => deliveryQueueStats(store.db, Date.now()),
       now: Date.now,
-      adminToken: admin.token,
-      vapidPublicKey: vapid.publicKey,
-      logger: { level: config.logLevel },
+      pausedOrigins: () => worker?.breaker.pausedOrigins(Date.now()) ?? [],
     });
-    await app.listen({ port: config.port, host: config.host });
-    logger.info({ url: config.publicUrl, database: store.dialect }, 'herald is listening');
-    closers.push(() => app.close());
+
+    if (roles.worker) {
+      const sender = createPushSender({ allowList });
+      closers.push(() => sender.close());
+      worker = createDeliveryWorker({
+        store,
+        bus,
+        sender,
+        vapid: signer,
+        secrets: pushSecrets,
+        publicUrl: config.publicUrl,
+        now: Date.now,
+        metrics: createDeliveryMetrics(registry),
+        logger: logger.child({ role: 'worker' }),
+        retryBaseMs: config.pushRetryBaseMs,
+      });
+      worker.start();
+      const running = worker;
+      closers.push(() => running.stop(SHUTDOWN_GRACE_MS));
+      logger.info({ database: store.dialect }, 'delivery worker started');
+    }
+
+    if (roles.web) {
+      const app = await buildApp({
+        config,
+        store,
+        bus,
+        now: Date.now,
+        adminToken: admin.token,
+        vapidPublicKey: vapid.publicKey,
+        logger: { level: config.logLevel },
+        pushSecrets,
+        pushAllowList: allowList,
+        metricsRegistry: registry,
+      });
+      await app.listen({ port: config.port, host: config.host });
+      logger.info({ url: config.publicUrl, database: store.dialect }, 'herald is listening');
+      // Closed first (closers run in reverse): no new requests while the worker drains.
+      closers.push(() => app.close());
+    } else {
+      await listenForProbes(config, store, registry, logger, closers);
+    }
+  } catch (error) {
+    await closeAll();
+    throw error;
   }
 
   await new Promise<void>((resolve) => {
@@ -45,7 +118,36 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  for (const close of closers.reverse()) await close();
-  await store.close();
+  await closeAll();
   return 0;
+}
+
+/**
+ * A worker-only process still answers /healthz, /readyz and /metrics (its delivery counters live only
+ * here) on PORT. When the port is taken, say by a web process on the same host, the worker runs on
+ * without them rather than failing.
+ */
+async function listenForProbes(
+  config: Config,
+  store: ReturnType<typeof openStore>,
+  registry: Registry,
+  logger: pino.Logger,
+  closers: (() => Promise<void>)[],
+): Promise<void> {
+  const app = Fastify({ logger: false });
+  registerHttpMetrics(app, registry);
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    if (!(await isReachable(store.db))) return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
+    if (!(await isMigrated(store.db, store.dialect))) return reply.code(503).send({ status: 'unavailable', reason: 'migrations pending' });
+    return { status: 'ok' };
+  });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+    logger.info({ port: config.port, host: config.host }, 'worker probes and metrics listening');
+    closers.push(() => app.close());
+  } catch (err) {
+    logger.warn({ err }, `worker: cannot listen on ${config.host}:${config.port} for /healthz and /metrics; running without them`);
+    await app.close();
+  }
 }
