@@ -61,8 +61,11 @@ export function createJobRunner<J>(options: JobRunnerOptions<J>): JobRunner {
       };
     });
 
-  /** The last claim filled every free slot, so more jobs may be due: a freed slot is worth a claim. */
+  /** The last claim filled every free slot, so more jobs may be due: freed slots are worth a claim. */
   let mayHaveMore = false;
+  // Claim in batches rather than one row per finished job: a claim is a write, as dear as a send's
+  // bookkeeping, so waiting for an eighth of the slots to free halves the queries at full load.
+  const claimBatch = Math.max(1, Math.floor(options.concurrency / 8));
 
   async function loop(): Promise<void> {
     while (!stopping) {
@@ -91,7 +94,7 @@ export function createJobRunner<J>(options: JobRunnerOptions<J>): JobRunner {
       .catch((error: unknown) => options.onError(error, job))
       .finally(() => {
         running.delete(task);
-        if (mayHaveMore) notify();
+        if (mayHaveMore && options.concurrency - running.size >= claimBatch) notify();
       });
     running.add(task);
   }

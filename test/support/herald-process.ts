@@ -1,0 +1,65 @@
+// Runs the real `herald` program in a child process (node --import tsx src/main.ts <role>), listening on
+// 127.0.0.1 only, for end-to-end tests that need a server as clients see it or a process to kill.
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface HeraldProcess {
+  readonly child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  /** Waits until the output matches, failing after `timeoutMs` or when the process exits first. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<number | string>;
+}
+
+export function startHerald(role: 'serve' | 'web' | 'worker', env: Record<string, string>): HeraldProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', role], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HERALD_HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  let gone = false;
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => {
+      gone = true;
+      resolve(code ?? signal ?? 'unknown');
+    }),
+  );
+  return {
+    child,
+    output: () => text,
+    exited,
+    async waitForOutput(pattern, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(text)) {
+        if (gone) throw new Error(`herald ${role} exited before printing ${pattern}:\n${text}`);
+        if (Date.now() > deadline) throw new Error(`herald ${role} did not print ${pattern} within ${timeoutMs} ms:\n${text}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async kill(signal) {
+      if (!gone) child.kill(signal);
+      return exited;
+    },
+  };
+}
