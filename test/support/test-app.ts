@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Kysely } from 'kysely';
+import { sql, type DatabaseIntrospector, type Kysely } from 'kysely';
 import { inject } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -66,20 +66,21 @@ export async function createTestStore(engine: Engine): Promise<TestStore> {
 /**
  * Kysely's migrator, unless given a schema, looks for its own tables in every schema of the database: while
  * another test's schema exists it believes its tables exist, skips creating them and fails ("relation
- * kysely_migration_lock does not exist"). Show it only this test's schema.
+ * kysely_migration_lock does not exist"); and its catalogue query over every schema fails when another
+ * worker drops a schema meanwhile ("schema t_… does not exist"). Show it only this test's schema's tables.
  */
 function withIntrospectionOf(db: Kysely<Database>, schema: string): Kysely<Database> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: () => db.introspection.getSchemas(),
+    getTables: async () => {
+      const { rows } = await sql<{ name: string }>`select tablename as name from pg_catalog.pg_tables where schemaname = ${schema}`.execute(db);
+      return rows.map((row) => ({ name: row.name, schema, isView: false, columns: [] }));
+    },
+    getMetadata: async () => ({ tables: await introspection.getTables() }),
+  };
   return new Proxy(db, {
     get(target, prop) {
-      if (prop === 'introspection') {
-        const real = target.introspection;
-        return {
-          getSchemas: () => real.getSchemas(),
-          getMetadata: (options?: Parameters<typeof real.getMetadata>[0]) => real.getMetadata(options),
-          getTables: async (options?: Parameters<typeof real.getTables>[0]) =>
-            (await real.getTables(options)).filter((table) => table.schema === schema),
-        };
-      }
+      if (prop === 'introspection') return introspection;
       const value = Reflect.get(target, prop, target) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
     },
