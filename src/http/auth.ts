@@ -1,5 +1,6 @@
 // Bearer tokens, scopes and rate limits for the client API (SPEC §1.1, §1.7). Routes declare what they
-// accept in `config.scopes`; this hook enforces it before any handler runs.
+// accept in `config.scopes`; this hook enforces it before any handler runs, and before the body is read:
+// a request whose body is then refused (bad JSON, too large) is still counted and carries the limit headers.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../domain/errors.js';
 import { findActiveToken } from '../store/tokens.js';
@@ -51,7 +52,7 @@ export function registerClientAuth(
   deps: { db: Db; now: () => number; rateLimits: RateLimits | null },
 ): void {
   const limiter = new RateLimiter();
-  app.addHook('preHandler', async (request, reply) => {
+  app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     const scopes = config.scopes;
     const plain = bearerToken(request);

@@ -146,6 +146,28 @@ describe.each(ENGINES)('rate limits on %s', (engine) => {
     }
   });
 
+  // Regression: a body the parser refused (bad JSON, too large, unsupported type) was answered before the
+  // limiter ran: no headers, and the request was never counted.
+  it('counts and labels requests whose body is refused', async () => {
+    const token = await t.token('1', 'write');
+    const auth = { authorization: `Bearer ${token}` };
+    const bad = [
+      await t.app.inject({ method: 'POST', url: '/api/v1/markers', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"no' }),
+      await t.app.inject({ method: 'POST', url: '/api/v1/markers', headers: { ...auth, 'content-type': 'text/csv' }, payload: 'a,b' }),
+    ];
+    expect(bad.map((r) => r.statusCode)).toEqual([400, 415]);
+    expect(bad.map((r) => limitHeaders(r).remaining)).toEqual([2, 1]);
+    const big = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/markers',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify({ home: { last_read_id: 'x'.repeat(1024 * 1024) } }),
+    });
+    expect(big.statusCode).toBe(413);
+    expect(limitHeaders(big).remaining).toBe(0);
+    expectTooMany(await t.app.inject({ method: 'POST', url: '/api/v1/markers', headers: auth, payload: { home: { last_read_id: '1' } } }));
+  });
+
   it('does not limit when limits are off', async () => {
     const open = await createTestApp(engine, { rateLimits: null });
     try {
