@@ -33,6 +33,8 @@ export interface PushSenderOptions {
   readonly resolve?: Resolver;
   /** Parallel HTTP/1.1 connections per origin (HTTP/2 multiplexes on one). */
   readonly connectionsPerOrigin?: number;
+  /** Extra trusted CA certificates (PEM), replacing the defaults: for tests with a local TLS push service. */
+  readonly ca?: string | Buffer;
 }
 
 export interface PushResponse {
@@ -89,6 +91,7 @@ export function createPushSender(options: PushSenderOptions): PushSender {
     allowH2: true,
     timeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     lookup: createSafeLookup(allowList, options.resolve ?? systemResolve),
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
   } as buildConnector.BuildOptions);
 
   const connect: buildConnector.connector = (connectOptions, callback) => {

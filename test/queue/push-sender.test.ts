@@ -1,6 +1,14 @@
 // The sender's I/O rules (SPEC §8.7): the private-address check at connect time, on the resolved and on
 // the connected address, unless allow-listed; keep-alive; no redirects; timeouts.
+import { execFileSync } from 'node:child_process';
 import type { LookupAddress } from 'node:dns';
+import fs from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyNetworkError } from '../../src/push/classify-response.js';
 import { EMPTY_ALLOW_LIST, parseAllowList } from '../../src/push/private-address.js';
@@ -136,5 +144,61 @@ describe('safe lookup', () => {
   it('fails when only private addresses are left', async () => {
     const { error } = await lookup('', { 'h.example': [{ address: '169.254.169.254', family: 4 }] }, true);
     expect(error).toBeInstanceOf(PushError);
+  });
+});
+
+describe('push sender over TLS', () => {
+  const hasOpenssl = (() => {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  /** A throwaway certificate for 127.0.0.1, made by the openssl command-line tool. */
+  function certificate(): { key: string; cert: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-tls-'));
+    try {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
+        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+        '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'),
+      ], { stdio: 'ignore' });
+      return { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it.skipIf(!hasOpenssl)('speaks HTTP/2 when the push service offers it, HTTP/1.1 otherwise', async () => {
+    const { key, cert } = certificate();
+    const versions: string[] = [];
+    const answer = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+      versions.push(req.httpVersion);
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(201);
+        res.end();
+      });
+    };
+    const h2 = http2.createSecureServer({ key, cert, allowHTTP1: true }, answer);
+    const h1 = https.createServer({ key, cert }, answer);
+    const servers = [h2, h1];
+    const ports: number[] = [];
+    for (const server of servers) {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      ports.push((server.address() as AddressInfo).port);
+    }
+    const s = createPushSender({ allowList: parseAllowList('127.0.0.1'), ca: cert });
+    try {
+      for (let i = 0; i < 3; i++) expect((await s.send(request(`https://127.0.0.1:${ports[0]}/h2`))).status).toBe(201);
+      expect((await s.send(request(`https://127.0.0.1:${ports[1]}/h1`))).status).toBe(201);
+      expect(versions).toEqual(['2.0', '2.0', '2.0', '1.1']);
+    } finally {
+      await s.close();
+      for (const server of servers) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
