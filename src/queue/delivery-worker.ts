@@ -3,7 +3,8 @@
 import type { NotificationBus } from '../services/notification-bus.js';
 import type { PushMessageDeps } from '../services/push-message.js';
 import type { PushSender } from '../push/sender.js';
-import { claimDueDeliveries, pruneGivenUpDeliveries, type DeliveryRow } from '../store/deliveries.js';
+import { MAX_RETRIES } from '../push/backoff.js';
+import { claimDueDeliveries, giveUpDelivery, pruneGivenUpDeliveries, type DeliveryRow } from '../store/deliveries.js';
 import type { Store } from '../store/open-store.js';
 import { createDeliveryHandler, type AttemptResult, type WorkerLogger } from './delivery-handler.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
@@ -71,7 +72,18 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       return claimDueDeliveries(store.db, store.dialect, { now: at, leaseMs, limit });
     },
     async run(delivery) {
-      const result = await handle(delivery);
+      let result: AttemptResult;
+      try {
+        result = await handle(delivery);
+      } catch (error) {
+        // An unexpected fault leaves the row to its lease, to be tried again; but a row that keeps
+        // failing this way (every claim counts an attempt) must not come back forever.
+        if (delivery.attempts > MAX_RETRIES) {
+          const reason = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+          await giveUpDelivery(store.db, delivery, { now: now(), lastStatus: reason.slice(0, 500) }).catch(() => {});
+        }
+        throw error;
+      }
       options.onAttempt?.(delivery, result);
     },
     onError(error, delivery) {

@@ -325,6 +325,26 @@ describe.each(ENGINES)('push delivery on %s', (engine) => {
     expect(text).toMatch(new RegExp(`herald_push_send_seconds_count\\{origin="${origin}"\\} 2`));
   });
 
+  it('gives up a row whose handling keeps failing unexpectedly, instead of claiming it forever', async () => {
+    const browser = await bed.subscribe('/push/poison');
+    await mention();
+    // A stored endpoint that no longer parses makes every attempt throw before it can be classified.
+    await bed.t.store.db.updateTable('push_subscriptions').set({ endpoint: 'not a url' }).where('id', '=', browser.id).execute();
+    const worker = bed.worker({ leaseMs: 1, pollIntervalMs: 5, now: Date.now });
+    worker.start();
+    const deadline = Date.now() + 10_000;
+    let row = (await bed.deliveries())[0];
+    while (row.given_up_at === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      row = (await bed.deliveries())[0];
+    }
+    await worker.stop(1000);
+    expect(row.given_up_at).not.toBeNull();
+    expect(row.attempts).toBe(6);
+    expect(row.last_status).toMatch(/^internal error: /);
+    expect(bed.logs.filter((l) => l.level === 'error' && l.message === 'push delivery failed')).toHaveLength(6);
+  });
+
   it('runs as a worker: woken by the bus, bounded in concurrency, finishing in-flight sends on stop', async () => {
     const browser = await bed.subscribe('/push/live');
     bed.receiver.script('/push/live', [{ status: 201, delayMs: 50 }]);
