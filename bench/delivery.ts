@@ -1,0 +1,128 @@
+// Delivery benchmark, end to end: events ingested through the admin API until a local push service has
+// received their pushes, against a web-push sendNotification loop to the same receiver at the same
+// concurrency; then p99 from ingest to receipt at half Herald's peak rate.
+import { createECDH, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { startBenchReceiver } from './push-receiver.js';
+import { admin, median, pool, progress, ROOT, startHerald } from './support.js';
+
+const run = promisify(execFile);
+const RECIPIENTS = 20;
+const CONCURRENCY = 64; // the delivery worker's default
+
+export async function benchDelivery(options: { deliveries: number; repeats: number }) {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  const auth = randomBytes(16);
+  const keys = { p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url') };
+  const receiver = await startBenchReceiver({ ecdh, auth });
+  const herald = await startHerald({
+    HERALD_PUSH_ALLOW_PRIVATE: '127.0.0.1',
+    HERALD_VAPID_SUBJECT: 'mailto:bench@example.com',
+    NODE_EXTRA_CA_CERTS: receiver.certFile,
+  });
+  try {
+    const actors = Math.ceil(options.deliveries / RECIPIENTS);
+    const recipients = Array.from({ length: RECIPIENTS }, (_, i) => `r${i}`);
+    const actorIds = Array.from({ length: actors * options.repeats + 200 }, (_, i) => `a${i}`);
+    progress(`delivery: ${RECIPIENTS} subscribed recipients, ${actorIds.length} actors`);
+    await pool([...recipients, ...actorIds], 16, (id) => admin(herald.url, 'PUT', `/accounts/${id}`, { username: id, acct: id }));
+    for (const r of recipients) {
+      const token = (await admin(herald.url, 'POST', '/tokens', { account_id: r, scopes: 'push' })).access_token;
+      const res = await fetch(`${herald.url}/api/v1/push/subscription`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          subscription: { endpoint: `${receiver.url}/push/${r}`, keys, standard: true },
+          data: { alerts: { follow: true }, policy: 'all' },
+        }),
+      });
+      if (!res.ok) throw new Error(`subscribe: ${res.status} ${await res.text()}`);
+    }
+
+    // Peak: batches of follows from fresh actors (identical events would be de-duplicated).
+    let actorCursor = 0;
+    const heraldRuns: number[] = [];
+    for (let r = 0; r < options.repeats; r++) {
+      const before = receiver.arrivals.length;
+      const events = [];
+      for (let i = 0; i < actors; i++) {
+        const actor = actorIds[actorCursor++];
+        for (const recipient of recipients) events.push({ account_id: recipient, type: 'follow', from_account_id: actor });
+      }
+      const started = performance.now();
+      for (let i = 0; i < events.length; i += 1000) {
+        await admin(herald.url, 'POST', '/notifications/batch', { events: events.slice(i, i + 1000) });
+      }
+      await receiver.waitFor(before + events.length, 120_000);
+      const seconds = (receiver.arrivals[before + events.length - 1] - started) / 1000;
+      heraldRuns.push(events.length / seconds);
+      progress(`  herald run ${r + 1}: ${heraldRuns[r].toFixed(0)} pushes/s`);
+    }
+
+    const webPushRuns: number[] = [];
+    for (let r = 0; r < options.repeats; r++) {
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'bench/web-push-loop.ts'), `${receiver.url}/push/baseline`, keys.p256dh, keys.auth, String(options.deliveries), String(CONCURRENCY)],
+        { cwd: ROOT, env: { ...process.env, NODE_EXTRA_CA_CERTS: receiver.certFile } },
+      );
+      webPushRuns.push(options.deliveries / (JSON.parse(stdout) as { seconds: number }).seconds);
+      progress(`  web-push run ${r + 1}: ${webPushRuns[r].toFixed(0)} pushes/s`);
+    }
+
+    // Latency at half the peak rate: single events, each timed from its POST to its push's arrival.
+    const peak = median(heraldRuns);
+    const rate = Math.max(1, Math.floor(peak / 2));
+    const count = Math.min(Math.max(rate * 3, 100), 3000);
+    receiver.decrypt = true;
+    const posted = new Map<number, number>();
+    const interval = 1000 / rate;
+    const started = performance.now();
+    const inFlight: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const due = started + i * interval;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+      const actor = actorIds[actorCursor + Math.floor(i / RECIPIENTS)];
+      const recipient = recipients[i % RECIPIENTS];
+      const at = performance.now();
+      inFlight.push(
+        admin(herald.url, 'POST', '/notifications', { account_id: recipient, type: 'follow', from_account_id: actor }).then(
+          (n: { id: string }) => void posted.set(Number(n.id), at),
+        ),
+      );
+    }
+    await Promise.all(inFlight);
+    const deadline = Date.now() + 60_000;
+    while (receiver.byNotification.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const latencies = [...posted].flatMap(([id, at]) => {
+      const got = receiver.byNotification.get(id);
+      return got === undefined ? [] : [got - at];
+    });
+    latencies.sort((a, b) => a - b);
+    const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+    const webPush = median(webPushRuns);
+    return {
+      deliveries: options.deliveries,
+      concurrency: CONCURRENCY,
+      herald: {
+        perSecond: peak,
+        runs: heraldRuns,
+        halfRate: rate,
+        halfRateP50Ms: p(0.5),
+        halfRateP99Ms: p(0.99),
+        halfRateReceived: latencies.length,
+        halfRateSent: count,
+        peakRssMb: herald.peakRssMb(),
+      },
+      webPush: { perSecond: webPush, runs: webPushRuns },
+      ratio: peak / webPush,
+    };
+  } finally {
+    await herald.stop();
+    await receiver.close();
+  }
+}
