@@ -49,6 +49,8 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     routerOptions: { querystringParser: parseQueryString, maxParamLength: 500 },
     trustProxy: false,
+    // Routing errors (an over-long or badly encoded path) would otherwise get Fastify's own body, not ours.
+    frameworkErrors: handleError,
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((_request, reply) => {

@@ -27,6 +27,9 @@ const FASTIFY: Readonly<Record<string, [number, string]>> = {
   FST_FIELDS_LIMIT: [413, 'Payload too large'],
   FST_PARTS_LIMIT: [413, 'Payload too large'],
   FST_INVALID_MULTIPART_CONTENT_TYPE: [400, 'Invalid multipart body'],
+  // Routing errors, through the `frameworkErrors` option: an id longer than any route takes names nothing.
+  FST_ERR_MAX_PARAM_LENGTH: [404, 'Record not found'],
+  FST_ERR_BAD_URL: [400, 'Invalid URL'],
 };
 
 export function toHttpError(error: unknown): { status: number; message: string } | undefined {

@@ -123,6 +123,24 @@ describe.each(ENGINES)('instance, health and routing on %s', (engine) => {
     expect(res.json()).toEqual({ error: 'Record not found' });
   });
 
+  // Regression: routing errors bypassed the error handler and answered Fastify's own body
+  // ({"error":"Bad Request","code":"FST_ERR_MAX_PARAM_LENGTH",…}, status 414) without our content type.
+  it('answers an id longer than any route takes with 404, and a badly encoded path with 400, in our shape', async () => {
+    const token = await t.token('1', 'read');
+    const long = await t.client(token, 'GET', `/api/v1/notifications/${'1'.repeat(600)}`);
+    expect({ status: long.statusCode, type: long.headers['content-type'], body: long.json() }).toEqual({
+      status: 404,
+      type: JSON_TYPE,
+      body: { error: 'Record not found' },
+    });
+    const bad = await t.client(token, 'GET', '/api/v1/notifications/%E0%A4%A');
+    expect({ status: bad.statusCode, type: bad.headers['content-type'], body: bad.json() }).toEqual({
+      status: 400,
+      type: JSON_TYPE,
+      body: { error: 'Invalid URL' },
+    });
+  });
+
   it('exposes Link and the X-RateLimit-* headers to browsers', async () => {
     const token = await t.token('1', 'read');
     const res = await t.app.inject({
