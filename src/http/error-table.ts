@@ -32,12 +32,21 @@ const FASTIFY: Readonly<Record<string, [number, string]>> = {
   FST_ERR_BAD_URL: [400, 'Invalid URL'],
 };
 
+/**
+ * The multipart parser (busboy) throws plain Errors without a code for a malformed body: no boundary, a body
+ * that ends early, a boundary too long to search for. Their texts are all there is to recognise them by.
+ */
+const MALFORMED_MULTIPART = /^Multipart: |unexpected end of multipart data|^The needle cannot/i;
+
 export function toHttpError(error: unknown): { status: number; message: string } | undefined {
   if (error instanceof HeraldError) return { status: STATUS[error.code], message: error.message };
   const e = error as Partial<FastifyError> & { status?: number };
   if (typeof e.code === 'string' && FASTIFY[e.code]) {
     const [status, message] = FASTIFY[e.code];
     return { status, message };
+  }
+  if (error instanceof Error && e.code === undefined && MALFORMED_MULTIPART.test(error.message)) {
+    return { status: 400, message: 'Invalid multipart body' };
   }
   if (error instanceof SyntaxError || e.code === 'FST_ERR_VALIDATION') {
     return { status: 400, message: error instanceof SyntaxError ? 'Invalid JSON body' : String(e.message) };

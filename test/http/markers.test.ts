@@ -73,6 +73,22 @@ describe.each(ENGINES)('markers on %s', (engine) => {
     expect(res.json()).toMatchObject({ notifications: { last_read_id: '42', version: 0 } });
   });
 
+  // Regression: busboy's plain Errors for a malformed multipart body answered 500.
+  it.each([
+    ['no boundary', 'multipart/form-data', 'notifications[last_read_id]=1'],
+    ['a body that ends early', 'multipart/form-data; boundary=b', '--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1'],
+    ['a 300-character boundary', `multipart/form-data; boundary=${'b'.repeat(300)}`, `--${'b'.repeat(300)}--\r\n`],
+  ])('answers 400 for a multipart body with %s, and stores nothing', async (_name, type, payload) => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/markers',
+      headers: { authorization: `Bearer ${bob}`, 'content-type': type },
+      payload,
+    });
+    expect({ status: res.statusCode, body: res.json() }).toEqual({ status: 400, body: { error: 'Invalid multipart body' } });
+    expect((await get('?timeline[]=notifications')).json()).toEqual({});
+  });
+
   it('ignores unknown timelines when reading and writing', async () => {
     await postJson({ notifications: { last_read_id: '1' } });
     expect((await get('?timeline[]=bogus&timeline[]=notifications&timeline[]=public')).json()).toEqual({
