@@ -169,6 +169,37 @@ describe.each(ENGINES)('admin API on %s', (engine) => {
     });
   });
 
+  // Regression: PostgreSQL cannot store NUL in text; a NUL in an id, a name or a key answered 500 there.
+  describe('null bytes', () => {
+    const NUL = { error: 'Null bytes are not allowed in parameters' };
+    it.each([
+      ['PUT', '/accounts/a%00b', accountJson('x')],
+      ['PUT', '/accounts/9', { username: 'a\u0000b', acct: 'x' }],
+      ['DELETE', '/statuses/%00', undefined],
+      ['POST', '/tokens', { account_id: '1', scopes: 'read', client_name: 'E\u0000lk' }],
+      ['POST', '/notifications', { account_id: '1\u0000', type: 'follow', from_account_id: '2' }],
+      ['POST', '/notifications', { account_id: '1', type: 'follow', from_account_id: '2', idempotency_key: '\u0000' }],
+    ] as const)('answers 400 for %s %s with a NUL, and changes nothing', async (method, url, body) => {
+      const before = await snapshotStore(t.store);
+      const res = await t.admin(method, url, body);
+      expect({ status: res.statusCode, body: res.json() }).toEqual({ status: 400, body: NUL });
+      expect(await snapshotStore(t.store)).toEqual(before);
+    });
+
+    it('answers 400 for a NUL in a client query, form or marker', async () => {
+      const bob = await t.token('1', 'read write');
+      const query = await t.client(bob, 'GET', '/api/v1/notifications?account_id=2%00');
+      const marker = await t.client(bob, 'POST', '/api/v1/markers', { notifications: { last_read_id: '5\u0000' } });
+      const form = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/markers',
+        headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'notifications[last_read_id]=5%00',
+      });
+      for (const res of [query, marker, form]) expect({ status: res.statusCode, body: res.json() }).toEqual({ status: 400, body: NUL });
+    });
+  });
+
   describe('statuses', () => {
     it('stores a Status as given, with the id of the path', async () => {
       const res = await t.admin('PUT', '/statuses/20', { ...statusJson('other', '1'), custom_field: 7 });
