@@ -28,13 +28,28 @@ export function parseLimit(value: unknown, defaultLimit: number, max: number): n
 }
 
 const CURSOR = /^\d{1,15}$/;
+const DIGITS = /^\d+$/;
 
-/** A cursor (`max_id`, …): absent or "" is unset; anything but a non-negative integer is a 400. */
+/** Ids stay below 2^53 (SPEC §1.4): a larger integer is a position beyond every id, which this one still is. */
+const beyondNoId = (n: number): number => Math.min(n, Number.MAX_SAFE_INTEGER);
+
+/**
+ * A cursor (`max_id`, …): absent or "" is unset; anything but a non-negative integer is a 400. An integer of
+ * any length is a cursor (SPEC §12), so `max_id=99999999999999999999` means "below every id", not a 400.
+ */
 export function parseCursor(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
-  if (typeof value === 'string' && CURSOR.test(value)) return Number(value);
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return beyondNoId(value);
+  if (typeof value === 'string' && DIGITS.test(value)) return beyondNoId(Number(value));
   throw badParameter(`Invalid ${name}`);
+}
+
+/**
+ * Where a marker says the user stopped reading, as an id to count above; undefined when it is not an integer
+ * (Mastodon casts such a marker to 0: everything is unread). A marker beyond every id leaves nothing unread.
+ */
+export function markerPosition(lastReadId: string | undefined): number | undefined {
+  return lastReadId !== undefined && DIGITS.test(lastReadId) ? beyondNoId(Number(lastReadId)) : undefined;
 }
 
 /** A path `:id` of a notification: anything but a non-negative integer cannot exist. */

@@ -2,7 +2,7 @@
 import { notFound } from '../domain/errors.js';
 import type { ListingFilter } from '../domain/notification-filter.js';
 import type { PageQuery } from '../domain/pagination.js';
-import { parseRecordId } from '../domain/params.js';
+import { markerPosition, parseRecordId } from '../domain/params.js';
 import { findMarker } from '../store/markers.js';
 import {
   countNotifications,
@@ -46,6 +46,5 @@ export async function clearNotifications(db: Db, accountId: string): Promise<voi
 /** Matching notifications above the caller's notifications marker, capped (SPEC §4.2). */
 export async function unreadCount(db: Db, accountId: string, filter: ListingFilter, cap: number): Promise<number> {
   const marker = await findMarker(db, accountId, 'notifications');
-  const lastRead = marker && /^\d{1,15}$/.test(marker.last_read_id) ? Number(marker.last_read_id) : undefined;
-  return countNotifications(db, accountId, filter, lastRead, cap);
+  return countNotifications(db, accountId, filter, markerPosition(marker?.last_read_id), cap);
 }

@@ -555,3 +555,46 @@ describe.each(ENGINES)('bad input on %s', (engine) => {
     expect(await snapshotStore(t.store)).toEqual(before);
   });
 });
+
+// Regression: a cursor of more than 15 digits answered 400 "Invalid max_id", though SPEC §12 keeps 400 for
+// cursors that are not non-negative integers; and a notifications marker beyond every id counted all as unread.
+describe.each(ENGINES)('cursors and markers beyond every id on %s', (engine) => {
+  let t: TestApp;
+  let bob: string;
+  const HUGE = '99999999999999999999999';
+
+  beforeAll(async () => {
+    t = await createTestApp(engine);
+    for (const id of ['1', '2', '3']) await t.account(id);
+    bob = await t.token('1', 'read write');
+    await t.notify({ account_id: '1', type: 'follow', from_account_id: '2' });
+    await t.notify({ account_id: '1', type: 'follow', from_account_id: '3' });
+  });
+  afterAll(() => t.close());
+
+  const count = async (url: string) => {
+    const res = await t.client(bob, 'GET', url);
+    expect(res.statusCode, url).toBe(200);
+    return (res.json() as unknown[]).length;
+  };
+
+  it.each([
+    ['max_id', HUGE, 2],
+    ['max_id', '9007199254740993', 2],
+    ['since_id', HUGE, 0],
+    ['min_id', HUGE, 0],
+    ['max_id', `000${HUGE}`, 2],
+  ])('reads %s=%s as a cursor beyond every id', async (name, value, expected) => {
+    expect(await count(`/api/v1/notifications?${name}=${value}`)).toBe(expected);
+    expect(await count(`/api/v1/notifications/requests?${name}=${value}`)).toBe(0);
+    const v2 = await t.client(bob, 'GET', `/api/v2/notifications?${name}=${value}`);
+    expect(v2.statusCode).toBe(200);
+    expect(v2.json().notification_groups).toHaveLength(expected === 2 ? 1 : 0);
+  });
+
+  it('counts nothing as unread above a notifications marker beyond every id', async () => {
+    expect((await t.client(bob, 'POST', '/api/v1/markers', { notifications: { last_read_id: HUGE } })).statusCode).toBe(200);
+    expect((await t.client(bob, 'GET', '/api/v1/notifications/unread_count')).json()).toEqual({ count: 0 });
+  });
+});
+
