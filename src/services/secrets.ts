@@ -1,6 +1,7 @@
 // Secrets Herald makes for itself on first start: the admin token (a file in the data directory) and the
 // VAPID key pair (in the store, so every process of a PostgreSQL deployment signs with the same key).
-import { createECDH, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { generateVapidKeys } from '../push/keys.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -28,18 +29,12 @@ export interface VapidKeys {
   readonly privateKey: string;
 }
 
-export function generateVapidKeyPair(): VapidKeys {
-  const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  return { publicKey: ecdh.getPublicKey().toString('base64url'), privateKey: ecdh.getPrivateKey().toString('base64url') };
-}
-
 /** Keys from the settings, else the stored pair, else a new pair stored once. Never regenerated silently. */
 export async function loadVapidKeys(config: Config, db: Db): Promise<VapidKeys & { created: boolean }> {
   if (config.vapidPublicKey && config.vapidPrivateKey) {
     return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey, created: false };
   }
-  const fresh = generateVapidKeyPair();
+  const fresh = generateVapidKeys();
   const stored = JSON.parse(await initSetting(db, 'vapid_keys', JSON.stringify(fresh))) as VapidKeys;
   return { ...stored, created: stored.privateKey === fresh.privateKey };
 }
