@@ -87,9 +87,12 @@ export async function startProcess(
   };
 }
 
+/** BENCH_HERALD_NODE_ARGS (say `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to the Herald process only. */
+const heraldNodeArgs = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 export function startHerald(env: Record<string, string> = {}): Promise<RunningServer> {
   return startProcess(
-    [path.join(ROOT, 'dist/main.js'), 'serve'],
+    [...heraldNodeArgs, path.join(ROOT, 'dist/main.js'), 'serve'],
     { HERALD_ADMIN_TOKEN: ADMIN_TOKEN, HERALD_RATE_LIMITS: 'off', ...env },
     '/healthz',
   );

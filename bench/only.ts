@@ -1,0 +1,22 @@
+// `tsx bench/only.ts delivery|api [--quick]`: one part of the benchmark, for profiling (see
+// BENCH_HERALD_NODE_ARGS in support.ts); prints its figures as JSON. `npm run build` first.
+import { benchApi } from './api-listing.js';
+import { benchDelivery } from './delivery.js';
+
+const part = process.argv[2];
+const quick = process.argv.includes('--quick');
+if (part === 'delivery') {
+  console.log(JSON.stringify(await benchDelivery({ deliveries: quick ? 500 : 5000, repeats: 1 }), null, 2));
+} else if (part === 'api') {
+  const seconds = Number(process.env.BENCH_SECONDS ?? 3);
+  console.log(
+    JSON.stringify(
+      await benchApi({ accounts: 1000, notifications: quick ? 20_000 : 100_000, seconds, repeats: 1, connections: 10 }),
+      null,
+      2,
+    ),
+  );
+} else {
+  console.error('usage: tsx bench/only.ts delivery|api [--quick]');
+  process.exit(2);
+}
