@@ -53,20 +53,49 @@ function openSqlite(dataDir: string): Store {
  * (IN lists of every length) only empties the cache.
  */
 function withStatementCache(file: BetterSqlite3.Database): BetterSqlite3.Database {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+  const cache = new Map<string, KyselyStatement>();
   const prepare = file.prepare.bind(file);
   return Object.assign(Object.create(file) as BetterSqlite3.Database, {
     prepare(source: string) {
       let statement = cache.get(source);
       if (!statement) {
         if (cache.size >= 500) cache.clear();
-        statement = prepare(source);
+        statement = withRowBuilder(prepare(source));
         cache.set(source, statement);
       }
       return statement;
     },
     close: () => file.close(),
   });
+}
+
+/** What Kysely's SqliteDriver uses of a statement (kysely/dist/esm/dialect/sqlite/sqlite-driver.js). */
+type KyselyStatement = Pick<BetterSqlite3.Statement, 'reader' | 'all' | 'run' | 'iterate'>;
+
+/**
+ * better-sqlite3 builds each row object property by property from C++, which on a page of notifications
+ * (14 columns, 40 rows) costs as much as the query itself. Reading rows as arrays and building the objects
+ * here is about 40% cheaper (bench: GET /api/v1/notifications profile, `executeQuery` self time). The rows
+ * are the same: one property per column name in column order, a later duplicate name overwriting an
+ * earlier one's value, as better-sqlite3 does.
+ */
+function withRowBuilder(statement: BetterSqlite3.Statement): KyselyStatement {
+  if (!statement.reader) return statement;
+  const names = statement.columns().map((c) => c.name);
+  statement.raw(true);
+  const toRow = (values: unknown[]): Record<string, unknown> => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i]] = values[i];
+    return row;
+  };
+  return {
+    reader: true,
+    all: (...params: unknown[]) => (statement.all(...params) as unknown[][]).map(toRow),
+    run: (...params: unknown[]) => statement.run(...params),
+    *iterate(...params: unknown[]) {
+      for (const values of statement.iterate(...params) as IterableIterator<unknown[]>) yield toRow(values);
+    },
+  } as KyselyStatement;
 }
 
 function openPostgres(connectionString: string, options: StoreOptions): Store {
