@@ -7,8 +7,8 @@ import { parseNotificationEvent, type NotificationEvent } from '../domain/notifi
 import { decideFilter, packRelationship, type NotificationPolicy } from '../domain/notification-policy.js';
 import { REPLACING_TYPES, REQUEST_TYPES, SELF_ALLOWED_TYPES } from '../domain/notification-types.js';
 import { findAccounts, findStatuses, type AccountRow, type StatusRow } from '../store/accounts.js';
-import { enqueueDeliveries } from '../store/deliveries.js';
-import { findPolicy, isActorAccepted, touchRequest } from '../store/filtering.js';
+import { deliveriesFor, findPushTargets, insertDeliveries, type NewDelivery, type PushTarget } from '../store/deliveries.js';
+import { findAcceptedActors, findPolicies, touchRequest } from '../store/filtering.js';
 import {
   deleteNotifications,
   findIdentical,
@@ -31,12 +31,26 @@ export interface IngestDeps {
   readonly now: () => number;
 }
 
+/**
+ * What a batch reads once instead of once per event (the recipients are locked, so within the transaction
+ * only the batch itself changes them): policies, accepted actors and push subscriptions never change during
+ * ingest; group buckets do, and are kept here and written once at the end; queued deliveries are written
+ * together, before anything could delete their notification and at the end.
+ */
 interface BatchContext {
   readonly trx: Db;
   readonly now: number;
   readonly accounts: Map<string, AccountRow>;
   readonly statuses: Map<string, StatusRow>;
   readonly policies: Map<string, NotificationPolicy>;
+  /** recipient → actors it accepted (among the batch's actors). */
+  readonly accepted: Map<string, Set<string>>;
+  readonly pushTargets: Map<string, PushTarget[]>;
+  /** recipient → group prefix → bucket, as stored (null: no row) or as this batch will store it. */
+  readonly buckets: Map<string, Map<string, number | null>>;
+  /** Buckets this batch moved: "recipient\u0000prefix" → the row to upsert. */
+  readonly changedBuckets: Map<string, { account_id: string; prefix: string; bucket: number }>;
+  readonly pendingDeliveries: NewDelivery[];
   readonly committed: CommittedNotification[];
 }
 
@@ -72,9 +86,24 @@ export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[],
             : null;
       if (problem) throw withIndex(validationFailed(problem), batch ? i : null);
     });
-    const ctx: BatchContext = { trx, now, accounts, statuses, policies: new Map(), committed };
+    const recipients = events.map((e) => e.accountId);
+    const ctx: BatchContext = {
+      trx,
+      now,
+      accounts,
+      statuses,
+      policies: await findPolicies(trx, recipients),
+      accepted: await findAcceptedActors(trx, recipients, events.map((e) => e.fromAccountId)),
+      pushTargets: await findPushTargets(trx, recipients),
+      buckets: await findBuckets(trx, events),
+      changedBuckets: new Map(),
+      pendingDeliveries: [],
+      committed,
+    };
     const out: IngestResult[] = [];
     for (const event of events) out.push(await ingestOne(ctx, event));
+    await flushDeliveries(ctx);
+    await saveBuckets(ctx);
     return out;
   });
   deps.bus.publish(committed);
@@ -139,17 +168,17 @@ async function decideAndStore(ctx: BatchContext, event: NotificationEvent): Prom
   const identity = { accountId: event.accountId, type: event.type, targetId: event.targetId };
   if (REPLACING_TYPES.has(event.type)) {
     const older = await findIdentical(trx, identity);
-    await deleteNotifications(trx, event.accountId, older.map((n) => n.id));
+    if (older.length > 0) {
+      // Their queued pushes go with them: those of this batch must be written first.
+      await flushDeliveries(ctx);
+      await deleteNotifications(trx, event.accountId, older.map((n) => n.id));
+    }
   } else {
     const [existing] = await findIdentical(trx, { ...identity, fromAccountId: event.fromAccountId });
     if (existing) return { kind: 'notification', row: existing };
   }
 
-  let policy = ctx.policies.get(event.accountId);
-  if (!policy) {
-    policy = await findPolicy(trx, event.accountId);
-    ctx.policies.set(event.accountId, policy);
-  }
+  const policy = ctx.policies.get(event.accountId)!;
   const decision = decideFilter(policy, {
     type: event.type,
     relationship: event.relationship,
@@ -157,13 +186,13 @@ async function decideAndStore(ctx: BatchContext, event: NotificationEvent): Prom
     actorBot: actor.bot === 1,
     actorLimited: actor.limited === 1,
     statusVisibility: event.statusId ? (ctx.statuses.get(event.statusId)?.visibility ?? null) : null,
-    actorAccepted: await isActorAccepted(trx, event.accountId, event.fromAccountId),
+    actorAccepted: ctx.accepted.get(event.accountId)?.has(event.fromAccountId) ?? false,
     nowMs: now,
   });
   if (decision === 'drop') return { kind: 'dropped', reason: 'policy' };
   const filtered = decision === 'filter';
 
-  const groupKey = filtered ? null : await assignGroupKey(trx, event);
+  const groupKey = filtered ? null : assignGroupKey(ctx, event);
   const row = await insertNotification(trx, {
     account_id: event.accountId,
     type: event.type,
@@ -179,30 +208,65 @@ async function decideAndStore(ctx: BatchContext, event: NotificationEvent): Prom
   if (filtered && REQUEST_TYPES.has(event.type)) {
     await touchRequest(trx, event.accountId, event.fromAccountId, event.statusId, now);
   }
-  const deliveries = await enqueueDeliveries(trx, { ...row, type: event.type, filtered }, event.relationship, now);
-  ctx.committed.push({ accountId: row.account_id, notificationId: row.id, filtered, deliveries });
+  const due = deliveriesFor(ctx.pushTargets.get(event.accountId) ?? [], { ...row, type: event.type, filtered }, event.relationship, now);
+  ctx.pendingDeliveries.push(...due);
+  ctx.committed.push({ accountId: row.account_id, notificationId: row.id, filtered, deliveries: due.length });
   return { kind: 'notification', row };
 }
 
+async function flushDeliveries(ctx: BatchContext): Promise<void> {
+  if (ctx.pendingDeliveries.length === 0) return;
+  await insertDeliveries(ctx.trx, ctx.pendingDeliveries.splice(0));
+}
+
+/** The stored buckets of every (recipient, prefix) the batch may group under. */
+async function findBuckets(trx: Db, events: readonly NotificationEvent[]): Promise<BatchContext['buckets']> {
+  const buckets: BatchContext['buckets'] = new Map();
+  const prefixes = new Set<string>();
+  for (const event of events) {
+    const prefix = groupPrefix(event.type, event.statusId);
+    if (prefix === null) continue;
+    prefixes.add(prefix);
+    let mine = buckets.get(event.accountId);
+    if (!mine) buckets.set(event.accountId, (mine = new Map()));
+    mine.set(prefix, null);
+  }
+  if (prefixes.size === 0) return buckets;
+  const rows = await trx
+    .selectFrom('group_buckets')
+    .select(['account_id', 'prefix', 'bucket'])
+    .where('account_id', 'in', [...buckets.keys()])
+    .where('prefix', 'in', [...prefixes])
+    .execute();
+  for (const row of rows) {
+    const mine = buckets.get(row.account_id);
+    if (mine?.has(row.prefix)) mine.set(row.prefix, Number(row.bucket));
+  }
+  return buckets;
+}
+
 /** SPEC §6 buckets: the previous bucket of (recipient, prefix) is reused while the group spans < 12 hours. */
-async function assignGroupKey(trx: Db, event: NotificationEvent): Promise<string | null> {
+function assignGroupKey(ctx: BatchContext, event: NotificationEvent): string | null {
   const prefix = groupPrefix(event.type, event.statusId);
   if (prefix === null) return null;
-  const previous = await trx
-    .selectFrom('group_buckets')
-    .select('bucket')
-    .where('account_id', '=', event.accountId)
-    .where('prefix', '=', prefix)
-    .executeTakeFirst();
-  const previousBucket = previous ? Number(previous.bucket) : null;
+  const mine = ctx.buckets.get(event.accountId)!;
+  const previousBucket = mine.get(prefix) ?? null;
   const bucket = chooseBucket(hourBucket(event.createdAtMs), previousBucket);
   // A back-dated event must not pull the remembered bucket backwards and split a live group.
   if (previousBucket === null || bucket > previousBucket) {
-    await trx
-      .insertInto('group_buckets')
-      .values({ account_id: event.accountId, prefix, bucket })
-      .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet({ bucket }))
-      .execute();
+    mine.set(prefix, bucket);
+    ctx.changedBuckets.set(`${event.accountId}\u0000${prefix}`, { account_id: event.accountId, prefix, bucket });
   }
   return groupKeyOf(prefix, bucket);
+}
+
+async function saveBuckets(ctx: BatchContext): Promise<void> {
+  const rows = [...ctx.changedBuckets.values()];
+  for (let i = 0; i < rows.length; i += 500) {
+    await ctx.trx
+      .insertInto('group_buckets')
+      .values(rows.slice(i, i + 500))
+      .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') })))
+      .execute();
+  }
 }

@@ -212,3 +212,41 @@ export async function dismissActors(db: Db, accountId: string, fromAccountIds: r
     .execute();
   await db.deleteFrom('notification_requests').where('account_id', '=', accountId).where('from_account_id', 'in', fromAccountIds).execute();
 }
+
+/** The policies of several recipients at once (ingest reads them per batch); absent ones get the default. */
+export async function findPolicies(db: Db, accountIds: readonly string[]): Promise<Map<string, NotificationPolicy>> {
+  const unique = [...new Set(accountIds)];
+  const policies = new Map<string, NotificationPolicy>(unique.map((id) => [id, DEFAULT_POLICY]));
+  if (unique.length === 0) return policies;
+  const rows = await db.selectFrom('notification_policies').selectAll().where('account_id', 'in', unique).execute();
+  for (const row of rows) {
+    const policy = { ...DEFAULT_POLICY } as Record<string, string>;
+    for (const field of POLICY_FIELDS) if (isPolicyValue(row[field])) policy[field] = row[field];
+    policies.set(row.account_id, policy as unknown as NotificationPolicy);
+  }
+  return policies;
+}
+
+/** Which of `fromAccountIds` each of `accountIds` has accepted: recipient → accepted actors (a superset query). */
+export async function findAcceptedActors(
+  db: Db,
+  accountIds: readonly string[],
+  fromAccountIds: readonly string[],
+): Promise<Map<string, Set<string>>> {
+  const accepted = new Map<string, Set<string>>();
+  const recipients = [...new Set(accountIds)];
+  const actors = [...new Set(fromAccountIds)];
+  if (recipients.length === 0 || actors.length === 0) return accepted;
+  const rows = await db
+    .selectFrom('notification_permissions')
+    .select(['account_id', 'from_account_id'])
+    .where('account_id', 'in', recipients)
+    .where('from_account_id', 'in', actors)
+    .execute();
+  for (const row of rows) {
+    let set = accepted.get(row.account_id);
+    if (!set) accepted.set(row.account_id, (set = new Set()));
+    set.add(row.from_account_id);
+  }
+  return accepted;
+}
