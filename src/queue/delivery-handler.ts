@@ -12,12 +12,19 @@ import type { PushSender } from '../push/sender.js';
 import {
   accessTokenOf,
   buildSubscriptionRequest,
-  composeNotificationPayload,
+  composePayloadFrom,
   type PushMessageDeps,
 } from '../services/push-message.js';
-import { completeDelivery, giveUpDelivery, rescheduleDelivery, type DeliveryRow } from '../store/deliveries.js';
-import { findNotificationById, type NotificationRow } from '../store/notifications.js';
-import { deleteSubscription, findSubscription, type PushSubscriptionRow } from '../store/push-subscriptions.js';
+import {
+  completeDelivery,
+  giveUpDelivery,
+  loadDeliveryInputs,
+  rescheduleDelivery,
+  type DeliveryInputs,
+  type DeliveryRow,
+} from '../store/deliveries.js';
+import type { NotificationRow } from '../store/notifications.js';
+import { deleteSubscription, type PushSubscriptionRow } from '../store/push-subscriptions.js';
 import type { Database } from '../store/schema.js';
 import type { Kysely } from 'kysely';
 import type { DeliveryMetrics, DeliveryOutcomeLabel } from './delivery-metrics.js';
@@ -50,7 +57,19 @@ export type AttemptResult =
   | { readonly kind: 'paused'; readonly origin: string; readonly until: number }
   | { readonly kind: 'sent'; readonly outcome: PushOutcome; readonly action: DeliveryOutcomeLabel };
 
+/** One attempt, reading the subscription and the notification as stored now. */
 export function createDeliveryHandler(deps: DeliveryHandlerDeps): (delivery: DeliveryRow) => Promise<AttemptResult> {
+  const handle = createBatchDeliveryHandler(deps);
+  return async (delivery) => handle(delivery, await loadDeliveryInputs(deps.db, [delivery]));
+}
+
+/**
+ * One attempt with `inputs` loaded just now for the delivery's whole claimed batch (loadDeliveryInputs):
+ * the worker starts every job of a claim at once, so they are as fresh as a load per delivery.
+ */
+export function createBatchDeliveryHandler(
+  deps: DeliveryHandlerDeps,
+): (delivery: DeliveryRow, inputs: DeliveryInputs) => Promise<AttemptResult> {
   const { db, metrics } = deps;
 
   const skip = async (delivery: DeliveryRow, reason: string, origin = 'none'): Promise<AttemptResult> => {
@@ -59,11 +78,11 @@ export function createDeliveryHandler(deps: DeliveryHandlerDeps): (delivery: Del
     return { kind: 'skipped', reason };
   };
 
-  return async function handleDelivery(delivery) {
+  return async function handleDelivery(delivery, inputs) {
     const now = deps.now();
-    const subscription = await findSubscription(db, delivery.subscription_id);
+    const subscription = inputs.subscriptions.get(delivery.subscription_id);
     if (!subscription) return skip(delivery, 'subscription gone');
-    const notification = await findNotificationById(db, delivery.notification_id);
+    const notification = inputs.notifications.get(delivery.notification_id);
     if (!notification || notification.account_id !== subscription.account_id) return skip(delivery, 'notification gone');
     const origin = new URL(subscription.endpoint).origin;
     if (now - notification.created_at > PUSH_MAX_AGE_MS) return skip(delivery, 'notification older than 48 hours', origin);
@@ -79,7 +98,7 @@ export function createDeliveryHandler(deps: DeliveryHandlerDeps): (delivery: Del
 
     let request: PushRequest;
     try {
-      const payload = await composeNotificationPayload(db, notification, accessTokenOf(deps.secrets, subscription));
+      const payload = composePayloadFrom(notification, inputs.accounts, inputs.statuses, accessTokenOf(deps.secrets, subscription));
       if (payload === null) return skip(delivery, 'actor removed or suspended', origin);
       const started = performance.now();
       request = buildSubscriptionRequest(deps, subscription, payload, notification.group_key);

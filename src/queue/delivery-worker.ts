@@ -4,9 +4,16 @@ import type { NotificationBus } from '../services/notification-bus.js';
 import type { PushMessageDeps } from '../services/push-message.js';
 import type { PushSender } from '../push/sender.js';
 import { MAX_RETRIES } from '../push/backoff.js';
-import { claimDueDeliveries, giveUpDelivery, pruneGivenUpDeliveries, type DeliveryRow } from '../store/deliveries.js';
+import {
+  claimDueDeliveries,
+  giveUpDelivery,
+  loadDeliveryInputs,
+  pruneGivenUpDeliveries,
+  type DeliveryInputs,
+  type DeliveryRow,
+} from '../store/deliveries.js';
 import type { Store } from '../store/open-store.js';
-import { createDeliveryHandler, type AttemptResult, type WorkerLogger } from './delivery-handler.js';
+import { createBatchDeliveryHandler, type AttemptResult, type WorkerLogger } from './delivery-handler.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
 import { createJobRunner } from './job-runner.js';
 import { createOriginBreaker, type OriginBreaker } from './origin-breaker.js';
@@ -51,7 +58,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const breaker = options.breaker ?? createOriginBreaker();
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const keepGivenUpMs = options.keepGivenUpMs ?? KEEP_GIVEN_UP_MS;
-  const handle = createDeliveryHandler({
+  const handle = createBatchDeliveryHandler({
     ...options,
     db: store.db,
     breaker,
@@ -59,7 +66,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   });
   let lastPrune = 0;
 
-  const runner = createJobRunner<DeliveryRow>({
+  /** A claimed delivery with what its batch loaded for it. */
+  interface Job {
+    readonly delivery: DeliveryRow;
+    readonly inputs: DeliveryInputs;
+  }
+
+  const runner = createJobRunner<Job>({
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
     async claim(limit) {
@@ -69,12 +82,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         const pruned = await pruneGivenUpDeliveries(store.db, at - keepGivenUpMs);
         if (pruned > 0) logger.info({ pruned }, 'pruned given-up push deliveries');
       }
-      return claimDueDeliveries(store.db, store.dialect, { now: at, leaseMs, limit });
+      const claimed = await claimDueDeliveries(store.db, store.dialect, { now: at, leaseMs, limit });
+      // Subscriptions, notifications, actors and statuses for the whole claim in four queries.
+      const inputs = await loadDeliveryInputs(store.db, claimed);
+      return claimed.map((delivery) => ({ delivery, inputs }));
     },
-    async run(delivery) {
+    async run({ delivery, inputs }) {
       let result: AttemptResult;
       try {
-        result = await handle(delivery);
+        result = await handle(delivery, inputs);
       } catch (error) {
         // An unexpected fault leaves the row to its lease, to be tried again; but a row that keeps
         // failing this way (every claim counts an attempt) must not come back forever.
@@ -86,9 +102,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       options.onAttempt?.(delivery, result);
     },
-    onError(error, delivery) {
+    onError(error, job) {
       // The row keeps its lease and is claimed again when it expires: nothing is lost.
-      logger.error({ err: error, deliveryId: delivery?.id }, delivery ? 'push delivery failed' : 'claiming push deliveries failed');
+      logger.error({ err: error, deliveryId: job?.delivery.id }, job ? 'push delivery failed' : 'claiming push deliveries failed');
     },
   });
 

@@ -7,7 +7,7 @@ import { buildPushRequest, topicForGroupKey, type PushRequest } from '../push/bu
 import { createEphemeralKey } from '../push/keys.js';
 import { buildPushPayload, type PushPayloadInput } from '../push/payload.js';
 import type { VapidSigner } from '../push/vapid.js';
-import { findAccounts, findStatuses } from '../store/accounts.js';
+import { findAccounts, findStatuses, type AccountRow, type StatusRow } from '../store/accounts.js';
 import type { NotificationRow } from '../store/notifications.js';
 import type { PushSubscriptionRow } from '../store/push-subscriptions.js';
 import type { Db } from '../store/schema.js';
@@ -39,6 +39,16 @@ export async function composeNotificationPayload(
     findAccounts(db, [notification.account_id, notification.from_account_id]),
     findStatuses(db, notification.status_id ? [notification.status_id] : []),
   ]);
+  return composePayloadFrom(notification, accounts, statuses, accessToken);
+}
+
+/** The same from accounts and statuses already loaded (the worker loads them for a claimed batch). */
+export function composePayloadFrom(
+  notification: NotificationRow,
+  accounts: ReadonlyMap<string, AccountRow>,
+  statuses: ReadonlyMap<string, StatusRow>,
+  accessToken: string,
+): string | null {
   const actor = accounts.get(notification.from_account_id);
   const recipient = accounts.get(notification.account_id);
   if (!actor || !recipient) return null;
