@@ -111,17 +111,20 @@ export function pageGroupRange(newestFirst: readonly GroupableRow[], full: boole
   return { lower: cursor === undefined ? undefined : cursor + 1, upper };
 }
 
-/**
- * One row per sampled notification of a group, newest first, at most SAMPLE_ACCOUNTS per group, each
- * carrying the group's totals (count and smallest id in range) as the store computed them.
- */
+/** A group's totals up to the top of the range, as the store counted them. */
+export interface GroupStatsRow {
+  readonly group_key: string;
+  readonly count: number;
+  /** The group's smallest id from the range's lower bound, null when it has none there. */
+  readonly min_id_in_range: number | null;
+}
+
+/** One of a group's newest notifications up to the top of the range (at most SAMPLE_ACCOUNTS per group). */
 export interface GroupSampleRow {
   readonly group_key: string;
   readonly id: number;
   readonly from_account_id: string;
   readonly created_at: number;
-  readonly group_count: number;
-  readonly min_id_in_range: number | null;
 }
 
 export interface GroupSummary {
@@ -132,23 +135,27 @@ export interface GroupSummary {
   readonly sampleAccountIds: readonly string[];
 }
 
-/** Folds the store's sample rows into one summary per group key. */
-export function summarizeGroups(rows: readonly GroupSampleRow[]): Map<string, GroupSummary> {
+/**
+ * Joins each group's totals with its samples (newest first). A group with no sample left (its notifications
+ * went between the queries) gets no summary, and its representative then stands alone.
+ */
+export function summarizeGroups(stats: readonly GroupStatsRow[], samples: readonly GroupSampleRow[]): Map<string, GroupSummary> {
   const byKey = new Map<string, GroupSampleRow[]>();
-  for (const row of rows) {
+  for (const row of samples) {
     const list = byKey.get(row.group_key);
     if (list) list.push(row);
     else byKey.set(row.group_key, [row]);
   }
   const out = new Map<string, GroupSummary>();
-  for (const [key, list] of byKey) {
-    const newest = [...list].sort((a, b) => b.id - a.id);
+  for (const stat of stats) {
+    const newest = [...(byKey.get(stat.group_key) ?? [])].sort((a, b) => b.id - a.id);
+    if (newest.length === 0) continue;
     const top = newest[0];
-    out.set(key, {
-      count: Number(top.group_count),
+    out.set(stat.group_key, {
+      count: Math.max(Number(stat.count), newest.length),
       mostRecentId: top.id,
       latestAt: Number(top.created_at),
-      minIdInRange: top.min_id_in_range === null ? top.id : Number(top.min_id_in_range),
+      minIdInRange: stat.min_id_in_range === null ? top.id : Number(stat.min_id_in_range),
       sampleAccountIds: newest.slice(0, SAMPLE_ACCOUNTS).map((r) => r.from_account_id),
     });
   }

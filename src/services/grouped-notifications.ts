@@ -28,12 +28,17 @@ import {
   listWalkKeys,
   listWalkRows,
   loadGroupSamples,
+  loadGroupStats,
   type ActorRow,
   type WalkSlice,
 } from '../store/groups.js';
 import { findMarker } from '../store/markers.js';
 import { deleteNotifications, findVisibleNotification, type NotificationView } from '../store/notifications.js';
 import type { Db } from '../store/schema.js';
+import type { Store } from '../store/open-store.js';
+
+/** The store and its engine: the sample query is written per engine. */
+export type GroupStore = Pick<Store, 'db' | 'dialect'>;
 
 export interface GroupedPage {
   readonly groups: readonly GroupView<NotificationView>[];
@@ -74,16 +79,19 @@ async function walkGroups<R extends GroupableRow>(
   }
 }
 
-/** Summaries and samples of the representatives' groups: one query, whatever the page size. */
+/** Totals and samples of the representatives' groups: two queries, whatever the page size. */
 async function present(
-  db: Db,
+  { db, dialect }: GroupStore,
   accountId: string,
   representatives: readonly NotificationView[],
   options: { groupedTypes: ReadonlySet<string>; range: GroupRange; withPageFields: boolean; supportedTypes?: ReadonlySet<string> },
 ): Promise<GroupedPage> {
   const keys = representatives.map((r) => effectiveGroupKey(r, options.groupedTypes)).filter((k) => !isUngroupedKey(k));
-  const samples = await loadGroupSamples(db, accountId, keys, options.range, SAMPLE_ACCOUNTS);
-  const groups = toGroupViews(representatives, summarizeGroups(samples), options.groupedTypes, options.withPageFields);
+  const [stats, samples] = await Promise.all([
+    loadGroupStats(db, accountId, keys, options.range),
+    loadGroupSamples(db, dialect, accountId, keys, options.range.upper, SAMPLE_ACCOUNTS),
+  ]);
+  const groups = toGroupViews(representatives, summarizeGroups(stats, samples), options.groupedTypes, options.withPageFields);
   // Every JSON needed came with the rows: the representatives' actors and statuses, the samples' actors.
   const accounts = new Map<string, string>();
   const statuses = new Map<string, string>();
@@ -96,27 +104,33 @@ async function present(
 }
 
 export async function listGroupedPage(
-  db: Db,
+  store: GroupStore,
   accountId: string,
   filter: ListingFilter,
   page: PageQuery,
   groupedTypes: ReadonlySet<string>,
 ): Promise<GroupedPage> {
-  const walked = await walkGroups((slice) => listWalkRows(db, accountId, filter, slice), page, groupedTypes);
+  const walked = await walkGroups((slice) => listWalkRows(store.db, accountId, filter, slice), page, groupedTypes);
   const newestFirst = pageRange(page).ascending ? [...walked].reverse() : walked;
   const range = pageGroupRange(newestFirst, newestFirst.length === page.limit, page);
-  return present(db, accountId, newestFirst, { groupedTypes, range, withPageFields: true, supportedTypes: filter.supportedTypes });
+  return present(store, accountId, newestFirst, { groupedTypes, range, withPageFields: true, supportedTypes: filter.supportedTypes });
 }
 
 /** One group by key; `ungrouped-<id>` names a single notification, whatever its stored key. */
-export async function showGroup(db: Db, accountId: string, rawKey: unknown, supportedTypes?: ReadonlySet<string>): Promise<GroupedPage> {
+export async function showGroup(
+  store: GroupStore,
+  accountId: string,
+  rawKey: unknown,
+  supportedTypes?: ReadonlySet<string>,
+): Promise<GroupedPage> {
+  const { db } = store;
   const groupKey = readGroupKey(rawKey);
   if (groupKey === undefined) throw notFound();
   const id = ungroupedId(groupKey);
   const head = id === undefined ? await findGroupHead(db, accountId, groupKey) : await findVisibleNotification(db, accountId, id);
   if (!head) throw notFound();
   const groupedTypes = id === undefined ? GROUPABLE_TYPES : NOTHING_GROUPS;
-  return present(db, accountId, [head], { groupedTypes, range: {}, withPageFields: false, supportedTypes });
+  return present(store, accountId, [head], { groupedTypes, range: {}, withPageFields: false, supportedTypes });
 }
 
 /** The actors of a group's notifications, newest first, paged by notification id; unknown keys have none. */

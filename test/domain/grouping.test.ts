@@ -12,6 +12,7 @@ import {
   toGroupViews,
   ungroupedId,
   type GroupSampleRow,
+  type GroupStatsRow,
 } from '../../src/domain/grouping.js';
 import { GROUPABLE_TYPES } from '../../src/domain/notification-types.js';
 
@@ -137,26 +138,42 @@ describe('pageGroupRange (SPEC §12 v2 page fields)', () => {
 });
 
 describe('summarizeGroups and toGroupViews', () => {
-  const sample = (key: string, id: number, actor: string, count: number, min: number | null): GroupSampleRow => ({
+  const stat = (key: string, count: number, min: number | null): GroupStatsRow => ({ group_key: key, count, min_id_in_range: min });
+  const sample = (key: string, id: number, actor: string): GroupSampleRow => ({
     group_key: key,
     id,
     from_account_id: actor,
     created_at: id * 1000,
-    group_count: count,
-    min_id_in_range: min,
   });
 
-  it('folds sample rows into one summary per group, newest first, at most 8 actors', () => {
-    const rows = [
-      sample('f', 5, 'b', 3, 4),
-      sample('f', 9, 'c', 3, 4),
-      sample('f', 4, 'a', 3, 4),
-      ...Array.from({ length: 9 }, (_, i) => sample('g', 100 - i, `x${i}`, 12, null)),
-    ];
-    const summaries = summarizeGroups(rows);
-    expect(summaries.get('f')).toEqual({ count: 3, mostRecentId: 9, latestAt: 9000, minIdInRange: 4, sampleAccountIds: ['c', 'b', 'a'] });
-    expect(summaries.get('g')).toMatchObject({ count: 12, mostRecentId: 100, minIdInRange: 100 });
-    expect(summaries.get('g')!.sampleAccountIds).toEqual(['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7']);
+  it.each([
+    [
+      'totals and samples, newest first',
+      [stat('f', 3, 4)],
+      [sample('f', 5, 'b'), sample('f', 9, 'c'), sample('f', 4, 'a')],
+      { f: { count: 3, mostRecentId: 9, latestAt: 9000, minIdInRange: 4, sampleAccountIds: ['c', 'b', 'a'] } },
+    ],
+    [
+      'no id from the lower bound: the newest stands for it',
+      [stat('g', 12, null)],
+      [sample('g', 100, 'x'), sample('g', 99, 'y')],
+      { g: { count: 12, mostRecentId: 100, latestAt: 100000, minIdInRange: 100, sampleAccountIds: ['x', 'y'] } },
+    ],
+    [
+      'at most 8 actors',
+      [stat('h', 20, 1)],
+      Array.from({ length: 9 }, (_, i) => sample('h', 50 - i, `x${i}`)),
+      { h: { count: 20, mostRecentId: 50, latestAt: 50000, minIdInRange: 1, sampleAccountIds: ['x0', 'x1', 'x2', 'x3', 'x4', 'x5', 'x6', 'x7'] } },
+    ],
+    ['a group without samples has no summary', [stat('k', 2, 1)], [], {}],
+    [
+      'a count below the samples seen (a race between the queries) is raised to them',
+      [stat('m', 1, 3)],
+      [sample('m', 4, 'p'), sample('m', 3, 'q')],
+      { m: { count: 2, mostRecentId: 4, latestAt: 4000, minIdInRange: 3, sampleAccountIds: ['p', 'q'] } },
+    ],
+  ])('%s', (_name, stats, samples, expected) => {
+    expect(Object.fromEntries(summarizeGroups(stats, samples))).toEqual(expected);
   });
 
   it.each([
@@ -185,7 +202,7 @@ describe('summarizeGroups and toGroupViews', () => {
       { groupKey: 'favourite-2-1', count: 1, mostRecentId: 8, sampleAccountIds: ['a8'], page: { minId: 8, maxId: 8, latestAt: 8000 } },
     ],
   ])('%s', (_name, representative, types, expected) => {
-    const summaries = summarizeGroups([sample('follow-1', 9, 'q', 2, 7), sample('follow-1', 7, 'p', 2, 7)]);
+    const summaries = summarizeGroups([stat('follow-1', 2, 7)], [sample('follow-1', 9, 'q'), sample('follow-1', 7, 'p')]);
     const [view] = toGroupViews([representative], summaries, types, true);
     expect({ ...view, representative: undefined }).toEqual({ ...expected, representative: undefined });
     const [bare] = toGroupViews([representative], summaries, types, false);

@@ -45,7 +45,7 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
     const page = readPage(query, 40, 80);
     // v2 ignores account_id (Mastodon does too).
     const filter = readListingFilter(query, { allowAccount: false });
-    const result = await listGroupedPage(db, callerOf(request).accountId, filter, page, readGroupedTypes(query.grouped_types));
+    const result = await listGroupedPage(deps.store, callerOf(request).accountId, filter, page, readGroupedTypes(query.grouped_types));
     const groups = result.groups;
     const link = buildLinkHeader({
       url,
@@ -69,7 +69,7 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
     const query = request.query as Query;
     const expand = readExpandAccounts(query.expand_accounts);
     const supported = stringArray(query.supported_types);
-    const result = await showGroup(db, callerOf(request).accountId, groupKeyOf(request), supported ? new Set(supported) : undefined);
+    const result = await showGroup(deps.store, callerOf(request).accountId, groupKeyOf(request), supported ? new Set(supported) : undefined);
     return sendJson(reply, serializeGroupedResults(result, expand));
   });
 
