@@ -122,6 +122,18 @@ describe.each(ENGINES)('v2 grouped notifications on %s', (engine) => {
     expect(last.headers.link).toBe(`<${PUBLIC_URL}/api/v2/notifications?limit=2&min_id=${ids[1]}>; rel="prev"`);
   });
 
+  it('samples groups whose key holds array syntax (status ids are opaque strings)', async () => {
+    const odd = 'we,ird"{id} \\x';
+    const put = await t.admin('PUT', `/statuses/${encodeURIComponent(odd)}`, { content: '<p>odd</p>', visibility: 'public' });
+    expect(put.statusCode).toBe(200);
+    for (const actor of ['2', '3']) {
+      t.clock.now += 1000;
+      await t.notify({ account_id: '1', type: 'favourite', from_account_id: actor, status_id: odd });
+    }
+    const res = await list('?limit=1');
+    expect(groupsOf(res)[0]).toMatchObject({ group_key: expect.stringContaining(odd), notifications_count: 2, sample_account_ids: ['3', '2'], status_id: odd });
+  });
+
   it('walks past a big group in slices that skip it', async () => {
     for (let i = 0; i < 20; i++) {
       await t.account(`z${i}`);
