@@ -2,6 +2,7 @@
 import type { SelectQueryBuilder } from 'kysely';
 import type { Database, Db } from './schema.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
+import { executeCached } from './open-store.js';
 
 export interface NotificationRow {
   id: number;
@@ -84,15 +85,41 @@ export async function listNotifications(
 ): Promise<NotificationView[]> {
   if (page.limit <= 0) return [];
   const { lower, upper, ascending } = pageRange(page);
-  let query = visibleNotifications(db, accountId, filter)
-    .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
-    .select(VIEW_COLUMNS);
-  if (lower !== undefined) query = query.where('notifications.id', '>', lower);
-  if (upper !== undefined) query = query.where('notifications.id', '<', upper);
-  const rows = await query
-    .orderBy('notifications.id', ascending ? 'asc' : 'desc')
-    .limit(page.limit)
-    .execute();
+  const types = filter.types ?? [];
+  const excluded = filter.excludeTypes ?? [];
+  // The listing is the hottest read: compiled once per shape (executeCached). Values, in this order:
+  // account, types, excluded types, actor, lower cursor, upper cursor, limit.
+  const values = [accountId, ...types, ...excluded, filter.fromAccountId, lower, upper, page.limit];
+  const shape = [
+    'listNotifications',
+    filter.types === undefined ? '-' : types.length,
+    excluded.length,
+    filter.fromAccountId !== undefined,
+    filter.includeFiltered,
+    lower !== undefined,
+    upper !== undefined,
+    ascending,
+  ].join(' ');
+  const rows = await executeCached<NotificationView>(db, shape, values, (param) => {
+    let at = 1;
+    const next = () => param(at++);
+    const placeholders: NotificationFilter = {
+      types: filter.types === undefined ? undefined : types.map(next),
+      excludeTypes: filter.excludeTypes === undefined ? undefined : excluded.map(next),
+      includeFiltered: filter.includeFiltered,
+    };
+    const from = next();
+    const [low, high, limit] = [next(), next(), next()];
+    let query = visibleNotifications(db, param(0), {
+      ...placeholders,
+      fromAccountId: filter.fromAccountId === undefined ? undefined : from,
+    })
+      .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
+      .select(VIEW_COLUMNS);
+    if (lower !== undefined) query = query.where('notifications.id', '>', low);
+    if (upper !== undefined) query = query.where('notifications.id', '<', high);
+    return query.orderBy('notifications.id', ascending ? 'asc' : 'desc').limit(limit);
+  });
   return ascending ? rows.reverse() : rows;
 }
 

@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { createQueryId, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery } from 'kysely';
 import pg from 'pg';
-import type { Database } from './schema.js';
+import type { Database, Db } from './schema.js';
 import type { Dialect } from './migrations.js';
 
 export interface Store {
@@ -119,4 +119,40 @@ export async function isReachable(db: Kysely<Database>): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Stands for the value at `index` of a cached query's values (see executeCached). */
+export class Placeholder {
+  constructor(readonly index: number) {}
+}
+
+const templates = new WeakMap<object, Map<string, CompiledQuery>>();
+
+/**
+ * Runs a hot query without building and compiling it every time: the first call of each `shape` builds it
+ * with Placeholder(i) where `values[i]` goes, compiles it for this engine, and keeps the SQL; later calls
+ * only fill in the values. Kysely's builder and compiler were ~13% of GET /api/v1/notifications (bench
+ * profile). `shape` must name everything that changes the SQL (which conditions, list lengths, order),
+ * and `build` must read nothing but placeholders from the request: the SQL and its semantics stay exactly
+ * what Kysely compiles, on both engines.
+ */
+export async function executeCached<R>(
+  db: Db,
+  shape: string,
+  values: readonly unknown[],
+  build: (param: (index: number) => never) => Compilable<R>,
+): Promise<R[]> {
+  // The compiled SQL depends on the engine only; the adapter is one per store.
+  const adapter = db.getExecutor().adapter;
+  let byShape = templates.get(adapter);
+  if (!byShape) templates.set(adapter, (byShape = new Map()));
+  let template = byShape.get(shape);
+  if (!template) {
+    template = build((index) => new Placeholder(index) as never).compile();
+    if (byShape.size >= 200) byShape.clear();
+    byShape.set(shape, template);
+  }
+  const parameters = template.parameters.map((p) => (p instanceof Placeholder ? values[p.index] : p));
+  const result = await db.executeQuery<R>({ ...template, parameters, queryId: createQueryId() });
+  return result.rows;
 }
