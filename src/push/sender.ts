@@ -138,7 +138,10 @@ export function createPushSender(options: PushSenderOptions): PushSender {
         // The whole exchange, connect included: headersTimeout/bodyTimeout alone restart per phase.
         signal: AbortSignal.timeout(requestTimeoutMs),
       });
-      return { status: response.statusCode, headers: response.headers, body: await readSome(response.body) };
+      // Most answers are a bare 201 (RFC 8030 §5): nothing to read, and no async iterator to set up for it.
+      const empty = response.headers['content-length'] === '0';
+      const body = empty ? await response.body.dump().then(() => '') : await readSome(response.body);
+      return { status: response.statusCode, headers: response.headers, body };
     },
     close: () => agent.close(),
   };
