@@ -1,9 +1,10 @@
 // Grouped reads of one recipient's notifications (SPEC §6). The walk reads the (account_id, id) index;
 // group totals, samples and group-wide reads use the (account_id, group_key, id) index.
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type Compilable, type RawBuilder } from 'kysely';
 import type { GroupRange, GroupSampleRow, GroupStatsRow } from '../domain/grouping.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
 import type { Dialect } from './migrations.js';
+import { executeCached } from './open-store.js';
 import type { Db } from './schema.js';
 import { visibleNotifications, type NotificationFilter, type NotificationView } from './notifications.js';
 
@@ -24,26 +25,60 @@ export interface WalkSlice {
   readonly limit: number;
 }
 
-function sliceQuery(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice) {
-  let query = visibleNotifications(db, accountId, filter);
-  if (slice.lower !== undefined) query = query.where('notifications.id', '>', slice.lower);
-  if (slice.upper !== undefined) query = query.where('notifications.id', '<', slice.upper);
-  if (slice.skipKeys.length > 0) {
-    // The database still steps over a big group's rows, but they never travel to us.
-    query = query.where((eb) =>
-      eb.or([eb('notifications.group_key', 'is', null), eb('notifications.group_key', 'not in', slice.skipKeys)]),
-    );
-  }
-  return query.orderBy('notifications.id', slice.ascending ? 'asc' : 'desc').limit(slice.limit);
+type SliceColumns = 'rows' | 'keys';
+
+/**
+ * A walk slice is the hottest v2 read, so it is compiled once per shape (executeCached, as the v1 page):
+ * the shape names what changes the SQL, the values fill its placeholders in this order: account, types,
+ * excluded types, actor, lower and upper cursor, limit, skipped keys.
+ */
+async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice, columns: SliceColumns): Promise<R[]> {
+  const types = filter.types ?? [];
+  const excluded = filter.excludeTypes ?? [];
+  const values = [accountId, ...types, ...excluded, filter.fromAccountId, slice.lower, slice.upper, slice.limit, ...slice.skipKeys];
+  const shape = [
+    'walkSlice',
+    columns,
+    filter.types === undefined ? '-' : types.length,
+    excluded.length,
+    filter.fromAccountId !== undefined,
+    filter.includeFiltered,
+    slice.lower !== undefined,
+    slice.upper !== undefined,
+    slice.ascending,
+    slice.skipKeys.length,
+  ].join(' ');
+  return executeCached<R>(db, shape, values, (param) => {
+    let at = 1;
+    const next = () => param(at++);
+    const typeParams = types.map(next);
+    const excludedParams = excluded.map(next);
+    const [from, low, high, limit] = [next(), next(), next(), next()];
+    const skip = slice.skipKeys.map(next);
+    let query = visibleNotifications(db, param(0), {
+      types: filter.types === undefined ? undefined : typeParams,
+      excludeTypes: filter.excludeTypes === undefined ? undefined : excludedParams,
+      fromAccountId: filter.fromAccountId === undefined ? undefined : from,
+      includeFiltered: filter.includeFiltered,
+    });
+    if (slice.lower !== undefined) query = query.where('notifications.id', '>', low);
+    if (slice.upper !== undefined) query = query.where('notifications.id', '<', high);
+    if (skip.length > 0) {
+      // The database still steps over a big group's rows, but they never travel to us.
+      query = query.where((eb) => eb.or([eb('notifications.group_key', 'is', null), eb('notifications.group_key', 'not in', skip)]));
+    }
+    query = query.orderBy('notifications.id', slice.ascending ? 'asc' : 'desc').limit(limit);
+    return (
+      columns === 'rows'
+        ? query.leftJoin('statuses', 'statuses.id', 'notifications.status_id').selectAll('notifications').select(VIEW_COLUMNS)
+        : query.select(['notifications.id', 'notifications.type', 'notifications.group_key'])
+    ) as unknown as Compilable<R>;
+  });
 }
 
 /** Whole rows of a walk slice with their JSON: the representatives come straight from them. */
 export async function listWalkRows(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice): Promise<NotificationView[]> {
-  return sliceQuery(db, accountId, filter, slice)
-    .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
-    .selectAll('notifications')
-    .select(VIEW_COLUMNS)
-    .execute();
+  return runSlice<NotificationView>(db, accountId, filter, slice, 'rows');
 }
 
 /** Only what decides a group, for counting groups. */
@@ -53,9 +88,7 @@ export async function listWalkKeys(
   filter: NotificationFilter,
   slice: WalkSlice,
 ): Promise<{ id: number; type: string; group_key: string | null }[]> {
-  return sliceQuery(db, accountId, filter, slice)
-    .select(['notifications.id', 'notifications.type', 'notifications.group_key'])
-    .execute();
+  return runSlice(db, accountId, filter, slice, 'keys');
 }
 
 /**
@@ -64,14 +97,24 @@ export async function listWalkKeys(
  */
 export async function loadGroupStats(db: Db, accountId: string, groupKeys: readonly string[], range: GroupRange): Promise<GroupStatsRow[]> {
   if (groupKeys.length === 0) return [];
-  const id = sql.ref('notifications.id');
-  const minInRange = range.lower === undefined ? sql<number>`min(${id})` : sql<number | null>`min(case when ${id} >= ${range.lower} then ${id} end)`;
-  let query = visibleNotifications(db, accountId, { includeFiltered: true })
-    .where('notifications.group_key', 'in', groupKeys)
-    .select((eb) => ['notifications.group_key', eb.fn.countAll<number>().as('count'), minInRange.as('min_id_in_range')])
-    .groupBy('notifications.group_key');
-  if (range.upper !== undefined) query = query.where('notifications.id', '<=', range.upper);
-  const rows = await query.execute();
+  // Compiled once per shape; values: account, lower, upper, keys.
+  const shape = ['groupStats', groupKeys.length, range.lower !== undefined, range.upper !== undefined].join(' ');
+  const rows = await executeCached<{ group_key: string | null; count: number; min_id_in_range: number | null }>(
+    db,
+    shape,
+    [accountId, range.lower, range.upper, ...groupKeys],
+    (param) => {
+      const id = sql.ref('notifications.id');
+      const minInRange =
+        range.lower === undefined ? sql<number>`min(${id})` : sql<number | null>`min(case when ${id} >= ${param(1)} then ${id} end)`;
+      let query = visibleNotifications(db, param(0), { includeFiltered: true })
+        .where('notifications.group_key', 'in', groupKeys.map((_, i) => param(3 + i)))
+        .select((eb) => ['notifications.group_key', eb.fn.countAll<number>().as('count'), minInRange.as('min_id_in_range')])
+        .groupBy('notifications.group_key');
+      if (range.upper !== undefined) query = query.where('notifications.id', '<=', param(2));
+      return query;
+    },
+  );
   return rows.map((r) => ({
     group_key: r.group_key ?? '',
     count: Number(r.count),
@@ -100,17 +143,22 @@ export async function loadGroupSamples(
   sampleSize: number,
 ): Promise<GroupSample[]> {
   if (groupKeys.length === 0 || !Number.isSafeInteger(sampleSize) || sampleSize <= 0) return [];
-  const top = upper === undefined ? sql`` : sql` and n.id <= ${upper}`;
-  const newest = (key: RawBuilder<unknown>) => sql`select n.group_key, n.id, n.from_account_id, n.created_at, a.json as account_json
-    from notifications n inner join accounts a on a.id = n.from_account_id
-    where n.account_id = ${accountId} and a.suspended = 0 and n.group_key = ${key}${top}
-    order by n.id desc limit ${sql.lit(sampleSize)}`;
-  const query =
-    dialect === 'postgres'
-      ? sql<GroupSample>`select s.* from unnest(cast(${[...groupKeys]} as text[])) as k(key)
+  // Compiled once per shape; values: account, upper, then the keys (one array on PostgreSQL).
+  const postgres = dialect === 'postgres';
+  const shape = ['groupSamples', dialect, sampleSize, upper !== undefined, postgres ? '' : groupKeys.length].join(' ');
+  const values = postgres ? [accountId, upper, [...groupKeys]] : [accountId, upper, ...groupKeys];
+  const rows = await executeCached<GroupSample>(db, shape, values, (param) => {
+    const top = upper === undefined ? sql`` : sql` and n.id <= ${param(1)}`;
+    const newest = (key: RawBuilder<unknown>) => sql`select n.group_key, n.id, n.from_account_id, n.created_at, a.json as account_json
+      from notifications n inner join accounts a on a.id = n.from_account_id
+      where n.account_id = ${param(0)} and a.suspended = 0 and n.group_key = ${key}${top}
+      order by n.id desc limit ${sql.lit(sampleSize)}`;
+    const query = postgres
+      ? sql<GroupSample>`select s.* from unnest(cast(${param(2)} as text[])) as k(key)
           cross join lateral (${newest(sql.ref('k.key'))}) s`
-      : sql<GroupSample>`${sql.join(groupKeys.map((key) => sql`select * from (${newest(sql`${key}`)}) s`), sql` union all `)}`;
-  const { rows } = await query.execute(db);
+      : sql<GroupSample>`${sql.join(groupKeys.map((_, i) => sql`select * from (${newest(sql`${param(2 + i)}`)}) s`), sql` union all `)}`;
+    return { compile: () => query.compile(db) };
+  });
   return rows.map((r) => ({
     group_key: r.group_key,
     id: Number(r.id),
