@@ -1,4 +1,5 @@
 // Accounts and statuses as the host platform gave them: JSON kept as text, plus the columns queries need.
+import { executeCached } from './open-store.js';
 import type { Db } from './schema.js';
 
 export interface AccountRow {
@@ -27,10 +28,18 @@ export async function findAccount(db: Db, id: string): Promise<AccountRow | unde
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Short id lists (an event's recipient and actor, a delivery's) reuse a query compiled per list length. */
+const CACHED_LIST_LENGTH = 16;
+
 export async function findAccounts(db: Db, ids: readonly string[]): Promise<Map<string, AccountRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows = await db.selectFrom('accounts').selectAll().where('id', 'in', unique).execute();
+  const rows =
+    unique.length <= CACHED_LIST_LENGTH
+      ? await executeCached<AccountRow>(db, `findAccounts ${unique.length}`, unique, (param) =>
+          db.selectFrom('accounts').selectAll().where('id', 'in', unique.map((_, i) => param(i))),
+        )
+      : await db.selectFrom('accounts').selectAll().where('id', 'in', unique).execute();
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -73,7 +82,12 @@ export async function findStatus(db: Db, id: string): Promise<StatusRow | undefi
 export async function findStatuses(db: Db, ids: readonly string[]): Promise<Map<string, StatusRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows = await db.selectFrom('statuses').selectAll().where('id', 'in', unique).execute();
+  const rows =
+    unique.length <= CACHED_LIST_LENGTH
+      ? await executeCached<StatusRow>(db, `findStatuses ${unique.length}`, unique, (param) =>
+          db.selectFrom('statuses').selectAll().where('id', 'in', unique.map((_, i) => param(i))),
+        )
+      : await db.selectFrom('statuses').selectAll().where('id', 'in', unique).execute();
   return new Map(rows.map((r) => [r.id, r]));
 }
 

@@ -161,25 +161,55 @@ export async function deleteNotifications(db: Db, accountId: string, ids?: reado
   return Number(result.numDeletedRows);
 }
 
+const INSERTED_COLUMNS = [
+  'account_id',
+  'type',
+  'from_account_id',
+  'status_id',
+  'target_id',
+  'payload',
+  'group_key',
+  'filtered',
+  'relationship',
+  'created_at',
+] as const;
+
+/** Ingest's insert, compiled once (executeCached): one per event on the hot path. */
 export async function insertNotification(db: Db, row: Omit<NotificationRow, 'id'>): Promise<NotificationRow> {
-  return db.insertInto('notifications').values(row).returningAll().executeTakeFirstOrThrow();
+  const values = INSERTED_COLUMNS.map((column) => row[column]);
+  if (values.includes(undefined as never)) {
+    // Kysely leaves undefined values out of the insert; the cached statement has every column.
+    return db.insertInto('notifications').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+  const [inserted] = await executeCached<NotificationRow>(db, 'insertNotification', values, (param) =>
+    db
+      .insertInto('notifications')
+      .values(Object.fromEntries(INSERTED_COLUMNS.map((column, i) => [column, param(i)])) as unknown as Omit<NotificationRow, 'id'>)
+      .returningAll(),
+  );
+  if (!inserted) throw new Error('insert into notifications returned no row');
+  return inserted;
 }
 
 export async function findNotificationById(db: Db, id: number): Promise<NotificationRow | undefined> {
   return db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** The existing notification for an identical event (SPEC §2 de-duplication). */
+/** The existing notification for an identical event (SPEC §2 de-duplication); compiled once per shape. */
 export async function findIdentical(
   db: Db,
   key: { accountId: string; type: string; targetId: string | null; fromAccountId?: string },
 ): Promise<NotificationRow[]> {
-  let query = db
-    .selectFrom('notifications')
-    .selectAll()
-    .where('account_id', '=', key.accountId)
-    .where('type', '=', key.type)
-    .where('target_id', key.targetId === null ? 'is' : '=', key.targetId);
-  if (key.fromAccountId !== undefined) query = query.where('from_account_id', '=', key.fromAccountId);
-  return query.orderBy('id', 'desc').execute();
+  const shape = `findIdentical ${key.targetId === null} ${key.fromAccountId !== undefined}`;
+  return executeCached<NotificationRow>(db, shape, [key.accountId, key.type, key.targetId, key.fromAccountId], (param) => {
+    // `is null` stays literal: PostgreSQL has no `is $1`.
+    let query = db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('account_id', '=', param(0))
+      .where('type', '=', param(1))
+      .where('target_id', key.targetId === null ? 'is' : '=', key.targetId === null ? null : param(2));
+    if (key.fromAccountId !== undefined) query = query.where('from_account_id', '=', param(3));
+    return query.orderBy('id', 'desc');
+  });
 }
