@@ -16,6 +16,7 @@ import {
   insertNotification,
   type NotificationRow,
 } from '../store/notifications.js';
+import { CACHED_LIST_LENGTH, executeCached, placeholders } from '../store/open-store.js';
 import type { Database, Db } from '../store/schema.js';
 import type { CommittedNotification, NotificationBus } from './notification-bus.js';
 
@@ -232,12 +233,16 @@ async function findBuckets(trx: Db, events: readonly NotificationEvent[]): Promi
     mine.set(prefix, null);
   }
   if (prefixes.size === 0) return buckets;
-  const rows = await trx
-    .selectFrom('group_buckets')
-    .select(['account_id', 'prefix', 'bucket'])
-    .where('account_id', 'in', [...buckets.keys()])
-    .where('prefix', 'in', [...prefixes])
-    .execute();
+  const recipients = [...buckets.keys()];
+  const wanted = [...prefixes];
+  const query = (r: readonly string[], p: readonly string[]) =>
+    trx.selectFrom('group_buckets').select(['account_id', 'prefix', 'bucket']).where('account_id', 'in', r).where('prefix', 'in', p);
+  const rows =
+    recipients.length <= CACHED_LIST_LENGTH && wanted.length <= CACHED_LIST_LENGTH
+      ? await executeCached(trx, `findBuckets ${recipients.length} ${wanted.length}`, [...recipients, ...wanted], (param) =>
+          query(placeholders(param, 0, recipients.length), placeholders(param, recipients.length, wanted.length)),
+        )
+      : await query(recipients, wanted).execute();
   for (const row of rows) {
     const mine = buckets.get(row.account_id);
     if (mine?.has(row.prefix)) mine.set(row.prefix, Number(row.bucket));

@@ -1,5 +1,5 @@
 // Accounts and statuses as the host platform gave them: JSON kept as text, plus the columns queries need.
-import { executeCached } from './open-store.js';
+import { CACHED_LIST_LENGTH, executeCached } from './open-store.js';
 import type { Db } from './schema.js';
 
 export interface AccountRow {
@@ -27,9 +27,6 @@ export async function upsertAccount(db: Db, row: AccountRow): Promise<void> {
 export async function findAccount(db: Db, id: string): Promise<AccountRow | undefined> {
   return db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
 }
-
-/** Short id lists (an event's recipient and actor, a delivery's) reuse a query compiled per list length. */
-const CACHED_LIST_LENGTH = 16;
 
 export async function findAccounts(db: Db, ids: readonly string[]): Promise<Map<string, AccountRow>> {
   const unique = [...new Set(ids)];

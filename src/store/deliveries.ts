@@ -5,7 +5,7 @@ import type { NotificationType } from '../domain/notification-types.js';
 import { findAccounts, findStatuses, type AccountRow, type StatusRow } from './accounts.js';
 import type { NotificationRow } from './notifications.js';
 import type { PushSubscriptionRow } from './push-subscriptions.js';
-import { executeCached } from './open-store.js';
+import { CACHED_LIST_LENGTH, executeCached, placeholders } from './open-store.js';
 import type { Db } from './schema.js';
 
 /** A subscription as push selection sees it, its alerts parsed on first use (then kept for the batch). */
@@ -31,12 +31,12 @@ export async function findPushTargets(db: Db, accountIds: readonly string[]): Pr
   const targets = new Map<string, PushTarget[]>();
   const unique = [...new Set(accountIds)];
   if (unique.length === 0) return targets;
-  const rows = await db
-    .selectFrom('push_subscriptions')
-    .select(['id', 'account_id', 'alerts', 'policy'])
-    .where('account_id', 'in', unique)
-    .orderBy('id')
-    .execute();
+  const query = (ids: readonly string[]) =>
+    db.selectFrom('push_subscriptions').select(['id', 'account_id', 'alerts', 'policy']).where('account_id', 'in', ids).orderBy('id');
+  const rows =
+    unique.length <= CACHED_LIST_LENGTH
+      ? await executeCached(db, `findPushTargets ${unique.length}`, unique, (param) => query(placeholders(param, 0, unique.length)))
+      : await query(unique).execute();
   for (const s of rows) {
     let list = targets.get(s.account_id);
     if (!list) targets.set(s.account_id, (list = []));
@@ -238,9 +238,21 @@ export interface DeliveryInputs {
  */
 export async function loadDeliveryInputs(db: Db, deliveries: readonly Pick<DeliveryRow, 'subscription_id' | 'notification_id'>[]): Promise<DeliveryInputs> {
   if (deliveries.length === 0) return { subscriptions: new Map(), notifications: new Map(), accounts: new Map(), statuses: new Map() };
+  const subscriptionIds = [...new Set(deliveries.map((d) => d.subscription_id))];
+  const notificationIds = [...new Set(deliveries.map((d) => d.notification_id))];
+  const subscriptionsQuery = (ids: readonly number[]) => db.selectFrom('push_subscriptions').selectAll().where('id', 'in', ids);
+  const notificationsQuery = (ids: readonly number[]) => db.selectFrom('notifications').selectAll().where('id', 'in', ids);
   const [subscriptions, notifications] = await Promise.all([
-    db.selectFrom('push_subscriptions').selectAll().where('id', 'in', [...new Set(deliveries.map((d) => d.subscription_id))]).execute(),
-    db.selectFrom('notifications').selectAll().where('id', 'in', [...new Set(deliveries.map((d) => d.notification_id))]).execute(),
+    subscriptionIds.length <= CACHED_LIST_LENGTH
+      ? executeCached(db, `deliverySubscriptions ${subscriptionIds.length}`, subscriptionIds, (param) =>
+          subscriptionsQuery(placeholders(param, 0, subscriptionIds.length)),
+        )
+      : subscriptionsQuery(subscriptionIds).execute(),
+    notificationIds.length <= CACHED_LIST_LENGTH
+      ? executeCached(db, `deliveryNotifications ${notificationIds.length}`, notificationIds, (param) =>
+          notificationsQuery(placeholders(param, 0, notificationIds.length)),
+        )
+      : notificationsQuery(notificationIds).execute(),
   ]);
   const [accounts, statuses] = await Promise.all([
     findAccounts(db, notifications.flatMap((n) => [n.account_id, n.from_account_id])),

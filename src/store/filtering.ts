@@ -1,6 +1,7 @@
 // Per-recipient filtering state: the policy, accepted actors and notification requests (SPEC §7).
 import { DEFAULT_POLICY, isPolicyValue, POLICY_FIELDS, type NotificationPolicy } from '../domain/notification-policy.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
+import { CACHED_LIST_LENGTH, executeCached, placeholders } from './open-store.js';
 import type { Db } from './schema.js';
 
 export async function findPolicy(db: Db, accountId: string): Promise<NotificationPolicy> {
@@ -218,7 +219,11 @@ export async function findPolicies(db: Db, accountIds: readonly string[]): Promi
   const unique = [...new Set(accountIds)];
   const policies = new Map<string, NotificationPolicy>(unique.map((id) => [id, DEFAULT_POLICY]));
   if (unique.length === 0) return policies;
-  const rows = await db.selectFrom('notification_policies').selectAll().where('account_id', 'in', unique).execute();
+  const query = (ids: readonly string[]) => db.selectFrom('notification_policies').selectAll().where('account_id', 'in', ids);
+  const rows =
+    unique.length <= CACHED_LIST_LENGTH
+      ? await executeCached(db, `findPolicies ${unique.length}`, unique, (param) => query(placeholders(param, 0, unique.length)))
+      : await query(unique).execute();
   for (const row of rows) {
     const policy = { ...DEFAULT_POLICY } as Record<string, string>;
     for (const field of POLICY_FIELDS) if (isPolicyValue(row[field])) policy[field] = row[field];
@@ -237,12 +242,14 @@ export async function findAcceptedActors(
   const recipients = [...new Set(accountIds)];
   const actors = [...new Set(fromAccountIds)];
   if (recipients.length === 0 || actors.length === 0) return accepted;
-  const rows = await db
-    .selectFrom('notification_permissions')
-    .select(['account_id', 'from_account_id'])
-    .where('account_id', 'in', recipients)
-    .where('from_account_id', 'in', actors)
-    .execute();
+  const query = (r: readonly string[], a: readonly string[]) =>
+    db.selectFrom('notification_permissions').select(['account_id', 'from_account_id']).where('account_id', 'in', r).where('from_account_id', 'in', a);
+  const rows =
+    recipients.length <= CACHED_LIST_LENGTH && actors.length <= CACHED_LIST_LENGTH
+      ? await executeCached(db, `findAcceptedActors ${recipients.length} ${actors.length}`, [...recipients, ...actors], (param) =>
+          query(placeholders(param, 0, recipients.length), placeholders(param, recipients.length, actors.length)),
+        )
+      : await query(recipients, actors).execute();
   for (const row of rows) {
     let set = accepted.get(row.account_id);
     if (!set) accepted.set(row.account_id, (set = new Set()));

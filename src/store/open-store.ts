@@ -126,6 +126,13 @@ export class Placeholder {
   constructor(readonly index: number) {}
 }
 
+/** Placeholders for `count` values from index `from`: an IN list in a cached query (its length is part of the shape). */
+export const placeholders = (param: (index: number) => never, from: number, count: number): never[] =>
+  Array.from({ length: count }, (_, i) => param(from + i));
+
+/** Id lists up to this long are worth a cached query per length (an event's, a claim's); longer ones are built. */
+export const CACHED_LIST_LENGTH = 16;
+
 const templates = new WeakMap<object, Map<string, CompiledQuery>>();
 
 /**
