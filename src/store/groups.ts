@@ -16,6 +16,28 @@ const VIEW_COLUMNS = [
   'statuses.json as status_json',
 ] as const;
 
+/**
+ * Key lists in cached queries are padded with '' (no group key is empty) up to a power of two, so a few
+ * shapes serve pages of every size and the template cache that every hot query shares is not flooded
+ * with one shape per length. Longer lists are built afresh each time.
+ */
+const MAX_CACHED_KEYS = 128;
+
+export function padKeys(keys: readonly string[]): string[] | undefined {
+  if (keys.length > MAX_CACHED_KEYS) return undefined;
+  let size = keys.length === 0 ? 0 : 1;
+  while (size < keys.length) size *= 2;
+  return [...keys, ...new Array<string>(size - keys.length).fill('')];
+}
+
+type Build<R> = (param: (index: number) => never) => Compilable<R>;
+
+/** executeCached for a bounded shape; without one, the same query built with its values in place. */
+async function execute<R>(db: Db, shape: string | undefined, values: readonly unknown[], build: Build<R>): Promise<R[]> {
+  if (shape !== undefined) return executeCached<R>(db, shape, values, build);
+  return (await db.executeQuery<R>(build((index) => values[index] as never).compile())).rows;
+}
+
 /** The next slice of a walk: ids strictly between the bounds, groups already represented left out. */
 export interface WalkSlice {
   readonly lower?: number;
@@ -35,7 +57,9 @@ type SliceColumns = 'rows' | 'keys';
 async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter, slice: WalkSlice, columns: SliceColumns): Promise<R[]> {
   const types = filter.types ?? [];
   const excluded = filter.excludeTypes ?? [];
-  const values = [accountId, ...types, ...excluded, filter.fromAccountId, slice.lower, slice.upper, slice.limit, ...slice.skipKeys];
+  const padded = padKeys(slice.skipKeys);
+  const skipKeys = padded ?? slice.skipKeys;
+  const values = [accountId, ...types, ...excluded, filter.fromAccountId, slice.lower, slice.upper, slice.limit, ...skipKeys];
   const shape = [
     'walkSlice',
     columns,
@@ -46,15 +70,15 @@ async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter
     slice.lower !== undefined,
     slice.upper !== undefined,
     slice.ascending,
-    slice.skipKeys.length,
+    skipKeys.length,
   ].join(' ');
-  return executeCached<R>(db, shape, values, (param) => {
+  return execute<R>(db, padded && shape, values, (param) => {
     let at = 1;
     const next = () => param(at++);
     const typeParams = types.map(next);
     const excludedParams = excluded.map(next);
     const [from, low, high, limit] = [next(), next(), next(), next()];
-    const skip = slice.skipKeys.map(next);
+    const skip = skipKeys.map(next);
     let query = visibleNotifications(db, param(0), {
       types: filter.types === undefined ? undefined : typeParams,
       excludeTypes: filter.excludeTypes === undefined ? undefined : excludedParams,
@@ -98,17 +122,19 @@ export async function listWalkKeys(
 export async function loadGroupStats(db: Db, accountId: string, groupKeys: readonly string[], range: GroupRange): Promise<GroupStatsRow[]> {
   if (groupKeys.length === 0) return [];
   // Compiled once per shape; values: account, lower, upper, keys.
-  const shape = ['groupStats', groupKeys.length, range.lower !== undefined, range.upper !== undefined].join(' ');
-  const rows = await executeCached<{ group_key: string | null; count: number; min_id_in_range: number | null }>(
+  const padded = padKeys(groupKeys);
+  const keys = padded ?? groupKeys;
+  const shape = ['groupStats', keys.length, range.lower !== undefined, range.upper !== undefined].join(' ');
+  const rows = await execute<{ group_key: string | null; count: number; min_id_in_range: number | null }>(
     db,
-    shape,
-    [accountId, range.lower, range.upper, ...groupKeys],
+    padded && shape,
+    [accountId, range.lower, range.upper, ...keys],
     (param) => {
       const id = sql.ref('notifications.id');
       const minInRange =
         range.lower === undefined ? sql<number>`min(${id})` : sql<number | null>`min(case when ${id} >= ${param(1)} then ${id} end)`;
       let query = visibleNotifications(db, param(0), { includeFiltered: true })
-        .where('notifications.group_key', 'in', groupKeys.map((_, i) => param(3 + i)))
+        .where('notifications.group_key', 'in', keys.map((_, i) => param(3 + i)))
         .select((eb) => ['notifications.group_key', eb.fn.countAll<number>().as('count'), minInRange.as('min_id_in_range')])
         .groupBy('notifications.group_key');
       if (range.upper !== undefined) query = query.where('notifications.id', '<=', param(2));
@@ -145,9 +171,11 @@ export async function loadGroupSamples(
   if (groupKeys.length === 0 || !Number.isSafeInteger(sampleSize) || sampleSize <= 0) return [];
   // Compiled once per shape; values: account, upper, then the keys (one array on PostgreSQL).
   const postgres = dialect === 'postgres';
-  const shape = ['groupSamples', dialect, sampleSize, upper !== undefined, postgres ? '' : groupKeys.length].join(' ');
-  const values = postgres ? [accountId, upper, [...groupKeys]] : [accountId, upper, ...groupKeys];
-  const rows = await executeCached<GroupSample>(db, shape, values, (param) => {
+  const padded = postgres ? [...groupKeys] : padKeys(groupKeys);
+  const keys = padded ?? groupKeys;
+  const shape = ['groupSamples', dialect, sampleSize, upper !== undefined, postgres ? '' : keys.length].join(' ');
+  const values = postgres ? [accountId, upper, keys] : [accountId, upper, ...keys];
+  const rows = await execute<GroupSample>(db, padded && shape, values, (param) => {
     const top = upper === undefined ? sql`` : sql` and n.id <= ${param(1)}`;
     const newest = (key: RawBuilder<unknown>) => sql`select n.group_key, n.id, n.from_account_id, n.created_at, a.json as account_json
       from notifications n inner join accounts a on a.id = n.from_account_id
@@ -156,7 +184,7 @@ export async function loadGroupSamples(
     const query = postgres
       ? sql<GroupSample>`select s.* from unnest(cast(${param(2)} as text[])) as k(key)
           cross join lateral (${newest(sql.ref('k.key'))}) s`
-      : sql<GroupSample>`${sql.join(groupKeys.map((_, i) => sql`select * from (${newest(sql`${param(2 + i)}`)}) s`), sql` union all `)}`;
+      : sql<GroupSample>`${sql.join(keys.map((_, i) => sql`select * from (${newest(sql`${param(2 + i)}`)}) s`), sql` union all `)}`;
     return { compile: () => query.compile(db) };
   });
   return rows.map((r) => ({

@@ -481,6 +481,26 @@ describe.each(ENGINES)('v2 grouped notifications on %s', (engine) => {
     expect(await count('?limit=20')).toBe(20);
   });
 
+  it('counts more groups than a cached query holds keys for (over 128 groups skipped in one walk)', async () => {
+    // 160 statuses favourited by 7 actors each: the first 1000-row slice finds 143 groups, so the next
+    // slice skips 143 keys.
+    for (let a = 0; a < 7; a++) await t.account(`fan${a}`);
+    const events = [];
+    for (let i = 0; i < 160; i++) {
+      await t.status(`p${i}`, { author: '1' });
+      for (let a = 0; a < 7; a++) events.push({ account_id: '1', type: 'favourite', from_account_id: `fan${a}`, status_id: `p${i}` });
+    }
+    for (let i = 0; i < events.length; i += 1000) {
+      expect((await t.admin('POST', '/notifications/batch', { events: events.slice(i, i + 1000) })).statusCode).toBe(200);
+    }
+    const count = async (q = '') => (await t.client(bob, 'GET', `/api/v2/notifications/unread_count${q}`)).json().count;
+    expect(await count('?limit=1000')).toBe(165);
+    expect(await count('?limit=150')).toBe(150);
+    const page = (await list('?limit=80')).json().notification_groups;
+    expect(page).toHaveLength(80);
+    expect(page.every((g: Group) => g.notifications_count === 7 && g.sample_account_ids.length === 7)).toBe(true);
+  });
+
   it('asks for the read scope to list and the write scope to dismiss', async () => {
     const pushOnly = await t.token('1', 'push');
     const readOnly = await t.token('1', 'read:notifications');
