@@ -98,10 +98,13 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
     await Promise.all(inFlight);
     const deadline = Date.now() + 60_000;
     while (receiver.byNotification.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const latencies = [...posted].flatMap(([id, at]) => {
+    const timed = [...posted].flatMap(([id, at]) => {
       const got = receiver.byNotification.get(id);
-      return got === undefined ? [] : [got - at];
+      return got === undefined ? [] : [{ at: at - started, latency: got - at }];
     });
+    const latencies = timed.map((t) => t.latency);
+    // Where the slowest 1% fell (ms into the run): a warm-up, a pause, or spread all along.
+    const slowest = [...timed].sort((a, b) => b.latency - a.latency).slice(0, Math.max(1, Math.ceil(timed.length / 100)));
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
     const webPush = median(webPushRuns);
@@ -113,7 +116,9 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
         runs: heraldRuns,
         halfRate: rate,
         halfRateP50Ms: p(0.5),
+        halfRateP90Ms: p(0.9),
         halfRateP99Ms: p(0.99),
+        halfRateSlowestAtMs: slowest.map((t) => Math.round(t.at)),
         halfRateReceived: latencies.length,
         halfRateSent: count,
         peakRssMb: herald.peakRssMb(),

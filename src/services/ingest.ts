@@ -267,6 +267,17 @@ function assignGroupKey(ctx: BatchContext, event: NotificationEvent): string | n
 
 async function saveBuckets(ctx: BatchContext): Promise<void> {
   const rows = [...ctx.changedBuckets.values()];
+  if (rows.length > 0 && rows.length <= CACHED_LIST_LENGTH) {
+    // An event's bucket or a few: compiled once per row count (executeCached).
+    const values = rows.flatMap((row) => [row.account_id, row.prefix, row.bucket]);
+    await executeCached(ctx.trx, `saveBuckets ${rows.length}`, values, (param) =>
+      ctx.trx
+        .insertInto('group_buckets')
+        .values(rows.map((_, r) => ({ account_id: param(r * 3), prefix: param(r * 3 + 1), bucket: param(r * 3 + 2) })))
+        .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') }))),
+    );
+    return;
+  }
   for (let i = 0; i < rows.length; i += 500) {
     await ctx.trx
       .insertInto('group_buckets')

@@ -72,9 +72,34 @@ export function deliveriesFor(
 
 /** Writes queued deliveries, many rows per statement. */
 export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Promise<void> {
+  if (rows.length === 0) return;
+  if (rows.length <= CACHED_LIST_LENGTH) {
+    // An event's few deliveries: compiled once per row count (executeCached).
+    const values = rows.flatMap((row) => DELIVERY_COLUMNS.map((column) => row[column]));
+    await executeCached(db, `insertDeliveries ${rows.length}`, values, (param) =>
+      db.insertInto('deliveries').values(
+        rows.map((_, r) =>
+          Object.fromEntries(DELIVERY_COLUMNS.map((column, c) => [column, param(r * DELIVERY_COLUMNS.length + c)])),
+        ) as unknown as NewDelivery[],
+      ),
+    );
+    return;
+  }
   // 9 parameters a row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
   for (let i = 0; i < rows.length; i += 500) await db.insertInto('deliveries').values(rows.slice(i, i + 500)).execute();
 }
+
+const DELIVERY_COLUMNS = [
+  'subscription_id',
+  'notification_id',
+  'account_id',
+  'next_attempt_at',
+  'attempts',
+  'lease_until',
+  'last_status',
+  'given_up_at',
+  'created_at',
+] as const satisfies readonly (keyof NewDelivery)[];
 
 /** Queues a delivery for every subscription of the recipient that wants this notification; returns how many. */
 export async function enqueueDeliveries(
