@@ -1,5 +1,6 @@
 // Reading client parameters the way Mastodon (Rails) reads them (SPEC §1.3, §1.5, §12).
 import { badParameter } from './errors.js';
+import type { PageQuery } from './pagination.js';
 
 const FALSE_VALUES: ReadonlySet<unknown> = new Set([false, 0, '0', 'f', 'F', 'false', 'FALSE', 'off', 'OFF']);
 
@@ -69,4 +70,14 @@ export function stringParam(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
   return undefined;
+}
+
+/** `limit` and the three cursors of an id-paginated listing (SPEC §1.5, §1.6). */
+export function readPageQuery(query: Readonly<Record<string, unknown>>, defaultLimit: number, max: number): PageQuery {
+  return {
+    limit: parseLimit(query.limit, defaultLimit, max),
+    maxId: parseCursor(query.max_id, 'max_id'),
+    sinceId: parseCursor(query.since_id, 'since_id'),
+    minId: parseCursor(query.min_id, 'min_id'),
+  };
 }

@@ -2,7 +2,7 @@
 // (`merged`, `accept`, `dismiss`) are static, so the router prefers them to `/requests/:id`.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { buildLinkHeader, pickFilters } from '../../domain/pagination.js';
-import { parseCursor, parseLimit } from '../../domain/params.js';
+import { readPageQuery } from '../../domain/params.js';
 import { applyPolicyUpdate, applyV1PolicyUpdate } from '../../domain/policy-params.js';
 import { isObject, type JsonObject } from '../../domain/records.js';
 import {
@@ -62,12 +62,7 @@ export const notificationFilteringRoutes: FastifyPluginAsync<RouteOptions> = asy
 
   app.get('/api/v1/notifications/requests', read, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const page = {
-      limit: parseLimit(query.limit, 40, 80),
-      maxId: parseCursor(query.max_id, 'max_id'),
-      sinceId: parseCursor(query.since_id, 'since_id'),
-      minId: parseCursor(query.min_id, 'min_id'),
-    };
+    const page = readPageQuery(query, 40, 80);
     const { rows, statuses } = await listRequestPage(db, callerOf(request).accountId, page);
     const link = buildLinkHeader({
       url: requestsUrl,

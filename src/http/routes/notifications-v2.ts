@@ -5,7 +5,7 @@ import { readExpandAccounts } from '../../domain/grouped-accounts.js';
 import { readGroupedTypes } from '../../domain/grouping.js';
 import { readListingFilter } from '../../domain/notification-filter.js';
 import { buildLinkHeader, pickFilters, type PageQuery } from '../../domain/pagination.js';
-import { parseCursor, parseLimit, stringArray } from '../../domain/params.js';
+import { parseLimit, readPageQuery, stringArray } from '../../domain/params.js';
 import {
   dismissGroup,
   listGroupAccounts,
@@ -24,15 +24,6 @@ const write = { config: { scopes: WRITE_NOTIFICATIONS } };
 
 type Query = Record<string, unknown>;
 
-function readPage(query: Query, defaultLimit: number, max: number): PageQuery {
-  return {
-    limit: parseLimit(query.limit, defaultLimit, max),
-    maxId: parseCursor(query.max_id, 'max_id'),
-    sinceId: parseCursor(query.since_id, 'since_id'),
-    minId: parseCursor(query.min_id, 'min_id'),
-  };
-}
-
 const groupKeyOf = (request: FastifyRequest): string => (request.params as { group_key: string }).group_key;
 
 export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
@@ -42,7 +33,7 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
   app.get('/api/v2/notifications', read, async (request, reply) => {
     const query = request.query as Query;
     const expand = readExpandAccounts(query.expand_accounts);
-    const page = readPage(query, 40, 80);
+    const page = readPageQuery(query, 40, 80);
     // v2 ignores account_id (Mastodon does too).
     const filter = readListingFilter(query, { allowAccount: false });
     const result = await listGroupedPage(deps.store, callerOf(request).accountId, filter, page, readGroupedTypes(query.grouped_types));
@@ -75,7 +66,7 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
 
   app.get('/api/v2/notifications/:group_key/accounts', read, async (request, reply) => {
     const query = request.query as Query;
-    const page = readPage(query, 40, 80);
+    const page = readPageQuery(query, 40, 80);
     const groupKey = groupKeyOf(request);
     const rows = await listGroupAccounts(db, callerOf(request).accountId, groupKey, page);
     const link = buildLinkHeader({
