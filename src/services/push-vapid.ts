@@ -2,7 +2,6 @@
 // allow-list. A bad explicit setting stops start-up with a message naming it; a default that Apple
 // would refuse (derived from a local public URL) only warns, since a test bed needs no Apple.
 import { ConfigError, type Config } from '../config.js';
-import { parseVapidKeys } from '../push/keys.js';
 import { parseAllowList, type AllowList } from '../push/private-address.js';
 import { isPushError } from '../push/push-errors.js';
 import { checkVapidSubject } from '../push/vapid-subject.js';

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { readExpandAccounts } from '../../domain/grouped-accounts.js';
 import { readGroupedTypes } from '../../domain/grouping.js';
 import { readListingFilter } from '../../domain/notification-filter.js';
-import { buildLinkHeader, pickFilters, type PageQuery } from '../../domain/pagination.js';
+import { buildLinkHeader, pickFilters } from '../../domain/pagination.js';
 import { parseLimit, readPageQuery, stringArray } from '../../domain/params.js';
 import {
   dismissGroup,
