@@ -49,6 +49,8 @@ export interface DeliveryHandlerDeps extends PushMessageDeps {
   readonly retryBaseMs: number;
   /** [0, 1), for the retry jitter. */
   readonly random: () => number;
+  /** Removes a finished delivery's row; completeDelivery unless the worker batches them. */
+  readonly complete?: (id: number) => Promise<void>;
 }
 
 /** What became of one attempt; returned for tests and the push test command. */
@@ -73,7 +75,7 @@ export function createBatchDeliveryHandler(
   const { db, metrics } = deps;
 
   const skip = async (delivery: DeliveryRow, reason: string, origin = 'none'): Promise<AttemptResult> => {
-    await completeDelivery(db, delivery.id);
+    await (deps.complete ?? ((id: number) => completeDelivery(db, id)))(delivery.id);
     metrics.recordOutcome(origin, 'skipped', null, false);
     return { kind: 'skipped', reason };
   };
@@ -168,7 +170,7 @@ async function act(
   const where = { deliveryId: delivery.id, subscriptionId: subscription.id, origin, attempt: delivery.attempts };
   switch (outcome.kind) {
     case 'delivered':
-      await completeDelivery(db, delivery.id);
+      await (deps.complete ?? ((id: number) => completeDelivery(db, id)))(delivery.id);
       return 'delivered';
     case 'gone':
       await removeSubscription(deps, subscription, outcome.reason);

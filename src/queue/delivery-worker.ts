@@ -13,6 +13,7 @@ import {
   type DeliveryRow,
 } from '../store/deliveries.js';
 import type { Store } from '../store/open-store.js';
+import { createDeliveryCompleter } from './delivery-completer.js';
 import { createBatchDeliveryHandler, type AttemptResult, type WorkerLogger } from './delivery-handler.js';
 import type { DeliveryMetrics } from './delivery-metrics.js';
 import { createJobRunner } from './job-runner.js';
@@ -60,6 +61,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const keepGivenUpMs = options.keepGivenUpMs ?? KEEP_GIVEN_UP_MS;
   const handle = createBatchDeliveryHandler({
     ...options,
+    complete: createDeliveryCompleter(store.db),
     db: store.db,
     breaker,
     random: options.random ?? Math.random,

@@ -168,6 +168,19 @@ export async function completeDelivery(db: Db, id: number): Promise<void> {
   await executeCached(db, 'completeDelivery', [id], (param) => db.deleteFrom('deliveries').where('id', '=', param(0)));
 }
 
+/** Several done at once: one statement, one commit (the worker gathers the deliveries finished in one turn). */
+export async function completeDeliveries(db: Db, ids: readonly number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    if (chunk.length === 1) await completeDelivery(db, chunk[0]);
+    else if (chunk.length <= CACHED_LIST_LENGTH) {
+      await executeCached(db, `completeDeliveries ${chunk.length}`, chunk, (param) =>
+        db.deleteFrom('deliveries').where('id', 'in', placeholders(param, 0, chunk.length)),
+      );
+    } else await db.deleteFrom('deliveries').where('id', 'in', chunk).execute();
+  }
+}
+
 /** Schedules another attempt; a no-op when the lease was lost to another worker meanwhile. */
 export async function rescheduleDelivery(
   db: Db,
