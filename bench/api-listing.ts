@@ -81,5 +81,6 @@ export async function benchApi(options: ApiOptions) {
     };
   } finally {
     await herald.stop();
+    fs.rmSync(path.dirname(baselineBody), { recursive: true, force: true });
   }
 }

@@ -60,6 +60,7 @@ export async function startProcess(
   healthPath: string,
 ): Promise<RunningServer> {
   const port = await freePort();
+  const ownDataDir = env.HERALD_DATA_DIR === undefined;
   const dataDir = env.HERALD_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-'));
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -83,6 +84,8 @@ export async function startProcess(
         child.kill('SIGTERM');
         await exited;
       }
+      // A full run's store is several hundred MB: do not leave one behind per run.
+      if (ownDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
