@@ -1,7 +1,8 @@
 // Opens the store: SQLite in the data directory by default, PostgreSQL when DATABASE_URL is set.
 import fs from 'node:fs';
 import path from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SqliteDatabase } from './sqlite-driver.js';
 import { createQueryId, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import type { Database, Db } from './schema.js';
@@ -35,7 +36,7 @@ export function openStore(options: StoreOptions): Store {
 
 function openSqlite(dataDir: string): Store {
   fs.mkdirSync(dataDir, { recursive: true });
-  const file = new BetterSqlite3(path.join(dataDir, 'herald.sqlite'));
+  const file = new SqliteDatabase(path.join(dataDir, 'herald.sqlite'));
   file.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode; only an OS crash may lose the last commits.
   file.pragma('synchronous = NORMAL');
