@@ -1,5 +1,6 @@
 // `tsx bench/only.ts delivery|api [--quick]`: one part of the benchmark, for profiling (see
 // BENCH_HERALD_NODE_ARGS in support.ts); prints its figures as JSON. `npm run build` first.
+// api: BENCH_ACCOUNTS, BENCH_NOTIFICATIONS and BENCH_SECONDS change the store and the load.
 import { benchApi } from './api-listing.js';
 import { benchDelivery } from './delivery.js';
 
@@ -11,7 +12,13 @@ if (part === 'delivery') {
   const seconds = Number(process.env.BENCH_SECONDS ?? 3);
   console.log(
     JSON.stringify(
-      await benchApi({ accounts: 1000, notifications: quick ? 20_000 : 100_000, seconds, repeats: 1, connections: 10 }),
+      await benchApi({
+        accounts: Number(process.env.BENCH_ACCOUNTS ?? 1000),
+        notifications: Number(process.env.BENCH_NOTIFICATIONS ?? (quick ? 20_000 : 100_000)),
+        seconds,
+        repeats: 1,
+        connections: 10,
+      }),
       null,
       2,
     ),
