@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { readListingFilter } from '../../domain/notification-filter.js';
 import { buildLinkHeader, pickFilters } from '../../domain/pagination.js';
-import { parseCursor, parseLimit } from '../../domain/params.js';
+import { parseLimit, readPageQuery } from '../../domain/params.js';
 import { isObject } from '../../domain/records.js';
 import {
   clearNotifications,
@@ -28,12 +28,7 @@ export const notificationRoutesV1: FastifyPluginAsync<RouteOptions> = async (app
 
   app.get('/api/v1/notifications', read, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const page = {
-      limit: parseLimit(query.limit, 40, 80),
-      maxId: parseCursor(query.max_id, 'max_id'),
-      sinceId: parseCursor(query.since_id, 'since_id'),
-      minId: parseCursor(query.min_id, 'min_id'),
-    };
+    const page = readPageQuery(query, 40, 80);
     const { rows, context } = await listPage(db, callerOf(request).accountId, readListingFilter(query, { allowAccount: true }), page);
     const link = buildLinkHeader({
       url,
