@@ -1,19 +1,9 @@
 // Accounts and statuses as the host platform gave them: JSON kept as text, plus the columns queries need.
+import type { Selectable } from 'kysely';
 import { CACHED_LIST_LENGTH, executeCached } from './open-store.js';
-import type { Db } from './schema.js';
+import type { Db, AccountsTable, StatusesTable } from './schema.js';
 
-export interface AccountRow {
-  id: string;
-  username: string;
-  acct: string;
-  json: string;
-  locale: string | null;
-  suspended: number;
-  bot: number;
-  limited: number;
-  created_at: number | null;
-  updated_at: number;
-}
+export type AccountRow = Selectable<AccountsTable>;
 
 export async function upsertAccount(db: Db, row: AccountRow): Promise<void> {
   const { id, ...rest } = row;
@@ -55,13 +45,7 @@ export async function deleteAccount(db: Db, id: string): Promise<void> {
   await db.deleteFrom('accounts').where('id', '=', id).execute();
 }
 
-export interface StatusRow {
-  id: string;
-  account_id: string | null;
-  visibility: string | null;
-  json: string;
-  updated_at: number;
-}
+export type StatusRow = Selectable<StatusesTable>;
 
 export async function upsertStatus(db: Db, row: StatusRow): Promise<void> {
   const { id, ...rest } = row;

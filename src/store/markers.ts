@@ -1,13 +1,8 @@
 // Read positions per timeline (SPEC §5), updated with an optimistic version check.
-import type { Db } from './schema.js';
+import type { Selectable } from 'kysely';
+import type { Db, MarkersTable } from './schema.js';
 
-export interface MarkerRow {
-  account_id: string;
-  timeline: string;
-  last_read_id: string;
-  version: number;
-  updated_at: number;
-}
+export type MarkerRow = Selectable<MarkersTable>;
 
 export async function findMarker(db: Db, accountId: string, timeline: string): Promise<MarkerRow | undefined> {
   return db.selectFrom('markers').selectAll().where('account_id', '=', accountId).where('timeline', '=', timeline).executeTakeFirst();

@@ -1,22 +1,10 @@
 // Notification rows: every query stays on one recipient's (account_id, id) range.
-import type { SelectQueryBuilder } from 'kysely';
-import type { Database, Db } from './schema.js';
+import type { Selectable, SelectQueryBuilder } from 'kysely';
+import type { Database, Db, NotificationsTable } from './schema.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
 import { executeCached } from './open-store.js';
 
-export interface NotificationRow {
-  id: number;
-  account_id: string;
-  type: string;
-  from_account_id: string;
-  status_id: string | null;
-  target_id: string | null;
-  payload: string | null;
-  group_key: string | null;
-  filtered: number;
-  relationship: number;
-  created_at: number;
-}
+export type NotificationRow = Selectable<NotificationsTable>;
 
 /** What a client asked to see. `types: []` means none of the asked types exist: nothing matches. */
 export interface NotificationFilter {

@@ -1,16 +1,9 @@
 // Access tokens, stored only as SHA-256 hashes (SPEC §1.1).
+import type { Selectable } from 'kysely';
 import { createHash } from 'node:crypto';
-import type { Db } from './schema.js';
+import type { Db, TokensTable } from './schema.js';
 
-export interface TokenRow {
-  id: number;
-  token_hash: string;
-  account_id: string | null;
-  scopes: string;
-  client_name: string | null;
-  created_at: number;
-  revoked_at: number | null;
-}
+export type TokenRow = Selectable<TokensTable>;
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 

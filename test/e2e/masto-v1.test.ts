@@ -1,22 +1,11 @@
 // The foundation's "done when": a widely used client library, used as its own docs show, with a token from the
 // admin API, lists, pages through, fetches, dismisses and clears notifications and reads the unread count against
 // a real Herald over HTTP. masto.js (v7) is that library: `createRestAPIClient({ url, accessToken })`.
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRestAPIClient, MastoHttpError, type mastodon } from 'masto';
 import { accountJson, statusJson } from '../support/fixtures.js';
 import { ADMIN_TOKEN, createTestApp, ENGINES, type TestApp } from '../support/test-app.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port.js';
 
 describe.each(ENGINES)('masto.js v1 against Herald over HTTP on %s', (engine) => {
   let t: TestApp;

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { createRestAPIClient } from 'masto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountJson, statusJson } from '../support/fixtures.js';
-import { freePort, startHerald, type HeraldProcess } from '../support/herald-process.js';
+import { freePort } from '../support/free-port.js';
+import { startHerald, type HeraldProcess } from '../support/herald-process.js';
 import { createBrowser, startPushReceiver, type PushReceiver, type ReceivedPush } from '../support/push-receiver.js';
 
 const ADMIN = 'e2e-admin-token-0123456789';

@@ -1,22 +1,10 @@
 // Runs the real `herald` program in a child process (node --import tsx src/main.ts <role>), listening on
 // 127.0.0.1 only, for end-to-end tests that need a server as clients see it or a process to kill.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface HeraldProcess {
   readonly child: ChildProcess;
