@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createECDH, createHmac, type ECDH } from 'node:crypto';
 
-import { P256_POINT_BYTES } from './keys.js';
+import { AUTH_SECRET_BYTES, P256_POINT_BYTES } from './keys.js';
 import { PushError } from './push-errors.js';
 
 /** RFC 8188 §2: AES-128-GCM adds a 16-byte tag to every record. */
@@ -75,4 +75,23 @@ export function sealRecord(key: Buffer, nonce: Buffer, parts: readonly Buffer[])
   const chunks = parts.map((part) => cipher.update(part));
   chunks.push(cipher.final(), cipher.getAuthTag());
   return Buffer.concat(chunks);
+}
+
+/** Checks what both encodings need alike: one record's worth of plaintext, a 16-byte auth secret and salt. */
+export function checkEncryptionInputs(
+  input: { plaintext: Buffer; authSecret: Buffer; salt: Buffer },
+  limit: { encoding: 'aes128gcm' | 'aesgcm'; maxPlaintext: number },
+): void {
+  if (input.plaintext.length > limit.maxPlaintext) {
+    throw new PushError(
+      'ERR_PUSH_PAYLOAD_TOO_LARGE',
+      `${limit.encoding} plaintext is ${input.plaintext.length} bytes, at most ${limit.maxPlaintext} fit in one record`,
+    );
+  }
+  if (input.authSecret.length !== AUTH_SECRET_BYTES) {
+    throw new PushError('ERR_SUBSCRIPTION_INVALID_AUTH', `auth secret must be ${AUTH_SECRET_BYTES} bytes`);
+  }
+  if (input.salt.length !== SALT_BYTES) {
+    throw new PushError('ERR_PUSH_INVALID_OPTION', `salt must be ${SALT_BYTES} bytes`);
+  }
 }

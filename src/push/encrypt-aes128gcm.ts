@@ -7,15 +7,14 @@
  */
 import {
   agreeSecret,
+  checkEncryptionInputs,
   GCM_TAG_BYTES,
   hkdfExpand,
   hkdfExtract,
-  SALT_BYTES,
   sealRecord,
   type SenderKeys,
 } from './ece-crypto.js';
-import { AUTH_SECRET_BYTES, P256_POINT_BYTES } from './keys.js';
-import { PushError } from './push-errors.js';
+import { P256_POINT_BYTES } from './keys.js';
 
 /** RFC 8291 §4: the record size is fixed at 4096 and the push message is a single record. */
 export const AES128GCM_RECORD_SIZE = 4096;
@@ -48,7 +47,7 @@ export interface Aes128gcmInput {
 /** The complete request body: RFC 8188 header followed by the single encrypted record. */
 export function encryptAes128gcm(input: Aes128gcmInput): Buffer {
   const { plaintext, uaPublic, authSecret, salt, senderKeys } = input;
-  checkSizes(plaintext, authSecret, salt);
+  checkEncryptionInputs({ plaintext, authSecret, salt }, { encoding: 'aes128gcm', maxPlaintext: AES128GCM_MAX_PLAINTEXT });
   const { secret, senderPublic } = agreeSecret(senderKeys, uaPublic);
 
   // RFC 8291 §3.3–3.4: mix the auth secret and both public keys into the ECDH secret ...
@@ -69,19 +68,4 @@ export function encryptAes128gcm(input: Aes128gcmInput): Buffer {
   senderPublic.copy(header, 21);
 
   return Buffer.concat([header, sealRecord(cek, nonce, [plaintext, LAST_RECORD_DELIMITER])]);
-}
-
-function checkSizes(plaintext: Buffer, authSecret: Buffer, salt: Buffer): void {
-  if (plaintext.length > AES128GCM_MAX_PLAINTEXT) {
-    throw new PushError(
-      'ERR_PUSH_PAYLOAD_TOO_LARGE',
-      `aes128gcm plaintext is ${plaintext.length} bytes, at most ${AES128GCM_MAX_PLAINTEXT} fit in one record`,
-    );
-  }
-  if (authSecret.length !== AUTH_SECRET_BYTES) {
-    throw new PushError('ERR_SUBSCRIPTION_INVALID_AUTH', `auth secret must be ${AUTH_SECRET_BYTES} bytes`);
-  }
-  if (salt.length !== SALT_BYTES) {
-    throw new PushError('ERR_PUSH_INVALID_OPTION', `salt must be ${SALT_BYTES} bytes`);
-  }
 }

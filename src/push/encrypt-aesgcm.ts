@@ -9,15 +9,13 @@
  */
 import {
   agreeSecret,
+  checkEncryptionInputs,
   GCM_TAG_BYTES,
   hkdfExpand,
   hkdfExtract,
-  SALT_BYTES,
   sealRecord,
   type SenderKeys,
 } from './ece-crypto.js';
-import { AUTH_SECRET_BYTES } from './keys.js';
-import { PushError } from './push-errors.js';
 
 /** Two bytes of padding length precede the data in every aesgcm record (draft-03 §2). */
 const PADDING_LENGTH_BYTES = 2;
@@ -53,18 +51,7 @@ export interface AesgcmMessage {
 
 export function encryptAesgcm(input: AesgcmInput): AesgcmMessage {
   const { plaintext, uaPublic, authSecret, salt, senderKeys } = input;
-  if (plaintext.length > AESGCM_MAX_PLAINTEXT) {
-    throw new PushError(
-      'ERR_PUSH_PAYLOAD_TOO_LARGE',
-      `aesgcm plaintext is ${plaintext.length} bytes, at most ${AESGCM_MAX_PLAINTEXT} fit in one message`,
-    );
-  }
-  if (authSecret.length !== AUTH_SECRET_BYTES) {
-    throw new PushError('ERR_SUBSCRIPTION_INVALID_AUTH', `auth secret must be ${AUTH_SECRET_BYTES} bytes`);
-  }
-  if (salt.length !== SALT_BYTES) {
-    throw new PushError('ERR_PUSH_INVALID_OPTION', `salt must be ${SALT_BYTES} bytes`);
-  }
+  checkEncryptionInputs({ plaintext, authSecret, salt }, { encoding: 'aesgcm', maxPlaintext: AESGCM_MAX_PLAINTEXT });
   const { secret, senderPublic } = agreeSecret(senderKeys, uaPublic);
 
   // webpush-encryption-04: the auth secret is mixed in first, with a fixed info string.

@@ -6,7 +6,8 @@ import { findAccounts, findStatuses, type AccountRow, type StatusRow } from './a
 import type { NotificationRow } from './notifications.js';
 import type { PushSubscriptionRow } from './push-subscriptions.js';
 import { CACHED_LIST_LENGTH, executeCached, placeholders } from './open-store.js';
-import type { Db } from './schema.js';
+import type { Selectable } from 'kysely';
+import type { Db, DeliveriesTable } from './schema.js';
 
 /** A subscription as push selection sees it, its alerts parsed on first use (then kept for the batch). */
 export interface PushTarget {
@@ -115,20 +116,7 @@ export async function enqueueDeliveries(
   return due.length;
 }
 
-export interface DeliveryRow {
-  id: number;
-  subscription_id: number;
-  notification_id: number;
-  account_id: string;
-  next_attempt_at: number;
-  /** Attempts started, the current one included: a claim counts one, so a job that crashes its worker still ends. */
-  attempts: number;
-  /** While claimed: when the lease ends. It doubles as the claim's identity for the updates below. */
-  lease_until: number | null;
-  last_status: string | null;
-  given_up_at: number | null;
-  created_at: number;
-}
+export type DeliveryRow = Selectable<DeliveriesTable>;
 
 /**
  * Claims up to `limit` due deliveries for `leaseMs` (DESIGN "Data"). A claim moves next_attempt_at to

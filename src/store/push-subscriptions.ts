@@ -1,24 +1,9 @@
 // Push subscriptions (SPEC §8.1): one per access token, with the token that created it kept encrypted.
 import type { Dialect } from './migrations.js';
-import type { Db, Database } from './schema.js';
-import type { Kysely } from 'kysely';
+import type { Db, Database, PushSubscriptionsTable } from './schema.js';
+import type { Selectable, Kysely } from 'kysely';
 
-export interface PushSubscriptionRow {
-  id: number;
-  token_id: number;
-  account_id: string;
-  endpoint: string;
-  p256dh: string;
-  auth: string;
-  standard: number;
-  /** JSON object: every notification type → boolean. */
-  alerts: string;
-  policy: string;
-  /** The plain access token, sealed by the push token cipher (SPEC §8.5). */
-  access_token_enc: string;
-  created_at: number;
-  updated_at: number;
-}
+export type PushSubscriptionRow = Selectable<PushSubscriptionsTable>;
 
 export type NewPushSubscription = Omit<PushSubscriptionRow, 'id' | 'created_at' | 'updated_at'>;
 

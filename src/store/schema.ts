@@ -108,8 +108,10 @@ export interface PushSubscriptionsTable {
   p256dh: string;
   auth: string;
   standard: Int;
+  /** JSON object: every notification type → boolean. */
   alerts: string;
   policy: string;
+  /** The plain access token, sealed by the push token cipher (SPEC §8.5). */
   access_token_enc: string;
   created_at: number;
   updated_at: number;
@@ -121,7 +123,9 @@ export interface DeliveriesTable {
   notification_id: number;
   account_id: string;
   next_attempt_at: number;
+  /** Attempts started, the current one included: a claim counts one, so a job that crashes its worker still ends. */
   attempts: number;
+  /** While claimed: when the lease ends. It doubles as the claim's identity for updates. */
   lease_until: number | null;
   last_status: string | null;
   given_up_at: number | null;
