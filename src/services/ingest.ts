@@ -1,6 +1,6 @@
 // Ingest of notification events (SPEC §2): drop rules, de-duplication, filtering, grouping and the push
 // outbox, all in one transaction per event or batch; the bus hears of it only after the commit.
-import { PostgresAdapter, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import { HeraldError, validationFailed } from '../domain/errors.js';
 import { chooseBucket, groupKeyOf, groupPrefix, hourBucket } from '../domain/group-key.js';
 import { parseNotificationEvent, type NotificationEvent } from '../domain/notification-event.js';
@@ -16,7 +16,7 @@ import {
   insertNotification,
   type NotificationRow,
 } from '../store/notifications.js';
-import { CACHED_LIST_LENGTH, executeCached, placeholders } from '../store/open-store.js';
+import { CACHED_LIST_LENGTH, executeCached } from '../store/open-store.js';
 import type { Database, Db } from '../store/schema.js';
 import type { CommittedNotification, NotificationBus } from './notification-bus.js';
 
@@ -220,33 +220,37 @@ async function flushDeliveries(ctx: BatchContext): Promise<void> {
   await insertDeliveries(ctx.trx, ctx.pendingDeliveries.splice(0));
 }
 
-/** The stored buckets of every (recipient, prefix) the batch may group under. */
+/**
+ * The stored buckets of every (recipient, prefix) the batch may group under, looked up as exact pairs: a
+ * recipient keeps a bucket row per status it was favourited or boosted on, so asking for every prefix of
+ * every recipient read ~100 rows per recipient on a 1M-notification store (bench: 150 ms per batch).
+ */
 async function findBuckets(trx: Db, events: readonly NotificationEvent[]): Promise<BatchContext['buckets']> {
   const buckets: BatchContext['buckets'] = new Map();
-  const prefixes = new Set<string>();
+  const pairs: [string, string][] = [];
   for (const event of events) {
     const prefix = groupPrefix(event.type, event.statusId);
     if (prefix === null) continue;
-    prefixes.add(prefix);
     let mine = buckets.get(event.accountId);
     if (!mine) buckets.set(event.accountId, (mine = new Map()));
+    if (mine.has(prefix)) continue;
     mine.set(prefix, null);
+    pairs.push([event.accountId, prefix]);
   }
-  if (prefixes.size === 0) return buckets;
-  const recipients = [...buckets.keys()];
-  const wanted = [...prefixes];
-  const query = (r: readonly string[], p: readonly string[]) =>
-    trx.selectFrom('group_buckets').select(['account_id', 'prefix', 'bucket']).where('account_id', 'in', r).where('prefix', 'in', p);
+  if (pairs.length === 0) return buckets;
+  const query = (values: readonly (readonly [unknown, unknown])[]) =>
+    trx
+      .selectFrom('group_buckets')
+      .select(['account_id', 'prefix', 'bucket'])
+      // A row-value IN over VALUES: one index probe per pair on both engines.
+      .where(sql<boolean>`(account_id, prefix) in (values ${sql.join(values.map(([a, p]) => sql`(${a}, ${p})`))})`);
   const rows =
-    recipients.length <= CACHED_LIST_LENGTH && wanted.length <= CACHED_LIST_LENGTH
-      ? await executeCached(trx, `findBuckets ${recipients.length} ${wanted.length}`, [...recipients, ...wanted], (param) =>
-          query(placeholders(param, 0, recipients.length), placeholders(param, recipients.length, wanted.length)),
+    pairs.length <= CACHED_LIST_LENGTH
+      ? await executeCached(trx, `findBuckets ${pairs.length}`, pairs.flat(), (param) =>
+          query(pairs.map((_, i) => [param(2 * i), param(2 * i + 1)] as const)),
         )
-      : await query(recipients, wanted).execute();
-  for (const row of rows) {
-    const mine = buckets.get(row.account_id);
-    if (mine?.has(row.prefix)) mine.set(row.prefix, Number(row.bucket));
-  }
+      : await query(pairs).execute();
+  for (const row of rows) buckets.get(row.account_id)!.set(row.prefix, Number(row.bucket));
   return buckets;
 }
 
