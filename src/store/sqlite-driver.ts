@@ -7,5 +7,9 @@ import type BetterSqlite3 from 'better-sqlite3';
 
 const require = createRequire(import.meta.url);
 const major = Number(process.versions.node.split('.')[0]);
+const driver = major >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3';
 
-export const SqliteDatabase: typeof BetterSqlite3 = require(major >= 22 ? 'better-sqlite3-napi' : 'better-sqlite3');
+export const SqliteDatabase: typeof BetterSqlite3 = require(driver);
+
+/** The driver's resolved file, for a worker thread that opens the same database (sqlite-checkpointer.ts). */
+export const SQLITE_DRIVER_PATH: string = require.resolve(driver);
