@@ -30,6 +30,17 @@ async function measure(label: string, run: () => Promise<LoadResult>, repeats: n
   };
 }
 
+/** Seeds a store through the admin API and reports the batch ingest rate and the server's peak memory. */
+export async function benchIngest(options: { accounts: number; notifications: number }) {
+  const herald = await startHerald();
+  try {
+    const seeded = await seed(herald.url, { ...options, statuses: Math.max(100, options.accounts / 10), tokens: 1 });
+    return { ...options, ingestEventsPerSecond: seeded.ingestEventsPerSecond, peakRssMb: herald.peakRssMb() };
+  } finally {
+    await herald.stop();
+  }
+}
+
 export async function benchApi(options: ApiOptions) {
   progress(`API: ${options.notifications} notifications over ${options.accounts} accounts (SQLite, one process)`);
   const herald = await startHerald();

@@ -1,7 +1,8 @@
-// `tsx bench/only.ts delivery|api [--quick]`: one part of the benchmark, for profiling (see
+// `tsx bench/only.ts delivery|api|ingest [--quick]`: one part of the benchmark, for profiling (see
 // BENCH_HERALD_NODE_ARGS in support.ts); prints its figures as JSON. `npm run build` first.
-// api: BENCH_ACCOUNTS, BENCH_NOTIFICATIONS and BENCH_SECONDS change the store and the load.
-import { benchApi } from './api-listing.js';
+// api: BENCH_ACCOUNTS, BENCH_NOTIFICATIONS and BENCH_SECONDS change the store and the load; ingest only
+// seeds a store of that size.
+import { benchApi, benchIngest } from './api-listing.js';
 import { benchDelivery } from './delivery.js';
 
 const part = process.argv[2];
@@ -23,7 +24,18 @@ if (part === 'delivery') {
       2,
     ),
   );
+} else if (part === 'ingest') {
+  console.log(
+    JSON.stringify(
+      await benchIngest({
+        accounts: Number(process.env.BENCH_ACCOUNTS ?? 1000),
+        notifications: Number(process.env.BENCH_NOTIFICATIONS ?? (quick ? 20_000 : 100_000)),
+      }),
+      null,
+      2,
+    ),
+  );
 } else {
-  console.error('usage: tsx bench/only.ts delivery|api [--quick]');
+  console.error('usage: tsx bench/only.ts delivery|api|ingest [--quick]');
   process.exit(2);
 }

@@ -44,6 +44,7 @@ export async function seed(
   }
   progress(`ingesting ${options.notifications} notifications in batches of 1000`);
   const started = performance.now();
+  let windowStarted = started;
   for (let done = 0; done < options.notifications; done += 1000) {
     const events = [];
     for (let i = 0; i < Math.min(1000, options.notifications - done); i++) {
@@ -60,7 +61,11 @@ export async function seed(
       });
     }
     await admin(base, 'POST', '/notifications/batch', { events });
-    if ((done / 1000) % 50 === 49) progress(`  ${done + 1000} ingested`);
+    if ((done / 1000) % 50 === 49) {
+      const now = performance.now();
+      progress(`  ${done + 1000} ingested, the last 50,000 at ${(50_000_000 / (now - windowStarted)).toFixed(0)} events/s`);
+      windowStarted = now;
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   return { tokens, ingestEventsPerSecond: options.notifications / seconds };
