@@ -47,7 +47,8 @@ export async function benchApi(options: ApiOptions) {
   const baselineBody = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'herald-baseline-')), 'page.json');
   try {
     const seeded = await seed(herald.url, { ...options, statuses: Math.max(100, options.accounts / 10), tokens: 200 });
-    progress(`ingest: ${seeded.ingestEventsPerSecond.toFixed(0)} events/s through the batch endpoint`);
+    const ingestPeakRssMb = herald.peakRssMb();
+    progress(`ingest: ${seeded.ingestEventsPerSecond.toFixed(0)} events/s through the batch endpoint, peak RSS ${ingestPeakRssMb.toFixed(0)} MB`);
     // The baseline answers the very bytes of a full Herald page.
     let page = '';
     for (const token of seeded.tokens) {
@@ -88,6 +89,8 @@ export async function benchApi(options: ApiOptions) {
       figures,
       v1VsBaseline: figures.v1.peak.rps / figures.baseline.peak.rps,
       v2VsBaseline: figures.v2.peak.rps / figures.baseline.peak.rps,
+      /** While seeding, and over the whole run (seeding and listing). */
+      ingestPeakRssMb,
       peakRssMb: herald.peakRssMb(),
     };
   } finally {

@@ -12,6 +12,8 @@ const run = promisify(execFile);
 const RECIPIENTS = 20;
 const CONCURRENCY = 64; // the delivery worker's default
 const TICK_MS = 10;
+/** Events in the half-peak phase: five seconds of it, at most. */
+const HALF_RATE_MAX = 5000;
 
 export async function benchDelivery(options: { deliveries: number; repeats: number }) {
   const ecdh = createECDH('prime256v1');
@@ -27,7 +29,7 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
   try {
     const actors = Math.ceil(options.deliveries / RECIPIENTS);
     const recipients = Array.from({ length: RECIPIENTS }, (_, i) => `r${i}`);
-    const actorIds = Array.from({ length: actors * options.repeats + 200 }, (_, i) => `a${i}`);
+    const actorIds = Array.from({ length: actors * options.repeats + Math.ceil(HALF_RATE_MAX / RECIPIENTS) }, (_, i) => `a${i}`);
     progress(`delivery: ${RECIPIENTS} subscribed recipients, ${actorIds.length} actors`);
     await pool([...recipients, ...actorIds], 16, (id) => admin(herald.url, 'PUT', `/accounts/${id}`, { username: id, acct: id }));
     for (const r of recipients) {
@@ -80,7 +82,7 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
     // whose own ceiling is below half the delivery peak: the queue then only grows.)
     const peak = median(heraldRuns);
     const rate = Math.max(1, Math.floor(peak / 2));
-    const count = Math.min(Math.max(rate * 5, 100), 5000);
+    const count = Math.min(Math.max(rate * 5, 100), HALF_RATE_MAX);
     receiver.decrypt = true;
     const posted = new Map<number, number>();
     const started = performance.now();
