@@ -1,6 +1,6 @@
 /**
  * IP addresses as bytes, and CIDR ranges over them: the arithmetic under the private-address
- * checks. Hand-rolled rather than net.BlockList so that IPv4-mapped and IPv4-compatible IPv6 forms
+ * checks. Hand-rolled rather than net.BlockList so that IPv6 forms carrying IPv4 (mapped, NAT64, 6to4, Teredo)
  * can be unwrapped explicitly and the same matcher serves both the built-in ranges and the
  * operator's allow-list.
  */
@@ -83,7 +83,7 @@ function maskTo(bytes: Uint8Array, prefix: number): Uint8Array {
   });
 }
 
-/** The IPv4 address in the last 4 bytes of an IPv6 one. */
-export function embeddedIPv4(ip: IpAddress): IpAddress {
-  return { family: 4, bytes: ip.bytes.slice(12) };
+/** The IPv4 address in 4 bytes of an IPv6 one from `offset` (the last 4 by default), each XORed with `mask`. */
+export function embeddedIPv4(ip: IpAddress, offset = 12, mask = 0): IpAddress {
+  return { family: 4, bytes: ip.bytes.slice(offset, offset + 4).map((byte) => byte ^ mask) };
 }

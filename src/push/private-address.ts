@@ -41,11 +41,17 @@ const PRIVATE_V6 = [
 /** IPv4-mapped: ::ffff:127.0.0.1, also written ::ffff:7f00:1. */
 const IPV4_MAPPED = cidr('::ffff:0:0/96');
 
-/** IPv6 forms that carry an IPv4 address in their last 32 bits, judged by that address. */
-const EMBEDS_V4 = [
-  IPV4_MAPPED,
-  cidr('::/96'), // IPv4-compatible, deprecated (::127.0.0.1); :: and ::1 are matched above first
-  cidr('64:ff9b::/96'), // NAT64 well-known prefix: the gateway forwards to the embedded address
+/** IPv6 forms that carry IPv4 addresses, judged by every address they carry. */
+const EMBEDS_V4: readonly { range: CidrRange; carried: (ip: IpAddress) => IpAddress[] }[] = [
+  { range: IPV4_MAPPED, carried: (ip) => [embeddedIPv4(ip)] },
+  // IPv4-compatible, deprecated (::127.0.0.1); :: and ::1 are matched above first.
+  { range: cidr('::/96'), carried: (ip) => [embeddedIPv4(ip)] },
+  // NAT64 well-known prefix: the gateway forwards to the embedded address.
+  { range: cidr('64:ff9b::/96'), carried: (ip) => [embeddedIPv4(ip)] },
+  // 6to4 (RFC 3056): a relay forwards to the IPv4 address in bits 16–47.
+  { range: cidr('2002::/16'), carried: (ip) => [embeddedIPv4(ip, 2)] },
+  // Teredo (RFC 4380): the server's address in bits 32–63, the client's, inverted, in the last 32.
+  { range: cidr('2001::/32'), carried: (ip) => [embeddedIPv4(ip, 4), embeddedIPv4(ip, 12, 0xff)] },
 ];
 
 /** Names that are local by definition (RFC 6761 .localhost, mDNS .local, cloud .internal). */
@@ -97,8 +103,8 @@ export function isPrivateAddress(ip: string): boolean {
 function isPrivateIp(ip: IpAddress): boolean {
   if (ip.family === 4) return PRIVATE_V4.some((range) => inRange(ip, range));
   if (PRIVATE_V6.some((range) => inRange(ip, range))) return true;
-  if (EMBEDS_V4.some((range) => inRange(ip, range))) return isPrivateIp(embeddedIPv4(ip));
-  return false;
+  const embedding = EMBEDS_V4.find(({ range }) => inRange(ip, range));
+  return embedding !== undefined && embedding.carried(ip).some(isPrivateIp);
 }
 
 /**

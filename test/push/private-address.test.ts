@@ -40,6 +40,12 @@ describe('isPrivateAddress (SPEC §12 "Endpoint checks")', () => {
     ['IPv4-compatible loopback', '::127.0.0.1'],
     ['IPv4-compatible RFC 1918, hex', '::a00:1'],
     ['NAT64 to loopback', '64:ff9b::127.0.0.1'],
+    ['6to4 of loopback', '2002:7f00:1::1'],
+    ['6to4 of RFC 1918', '2002:c0a8:101::'],
+    ['6to4 of the metadata address', '2002:a9fe:a9fe::1'],
+    ['Teredo with a loopback client (inverted 127.0.0.1)', '2001:0:4136:e378:8000:63bf:80ff:fffe'],
+    ['Teredo with an RFC 1918 client (inverted 10.0.0.1)', '2001:0:4136:e378:8000:63bf:f5ff:fffe'],
+    ['Teredo with a private server', '2001:0:a00:1:8000:63bf:f7f7:f7f7'],
     ['deprecated site-local', 'fec0::1'],
     ['not an address at all', 'example.com'],
     ['an empty string', ''],
@@ -57,6 +63,8 @@ describe('isPrivateAddress (SPEC §12 "Endpoint checks")', () => {
     ['a public IPv6', '2a00:1450:4001:80e::200a'],
     ['IPv4-mapped public', '::ffff:8.8.8.8'],
     ['NAT64 to a public address', '64:ff9b::808:808'],
+    ['6to4 of a public address', '2002:808:808::1'],
+    ['Teredo with a public server and client (inverted 8.8.8.8)', '2001:0:4136:e378:8000:63bf:f7f7:f7f7'],
     ['2001:db8 written long-hand', '2001:0db8:0000:0000:0000:0000:0000:0001'],
   ])('%s (%s) is public', (_label, ip) => {
     expect(isPrivateAddress(ip)).toBe(false);
