@@ -1,8 +1,8 @@
 /**
  * IP addresses as bytes, and CIDR ranges over them: the arithmetic under the private-address
- * checks. Hand-rolled rather than net.BlockList so that IPv6 forms carrying IPv4 (mapped, NAT64, 6to4, Teredo)
- * can be unwrapped explicitly and the same matcher serves both the built-in ranges and the
- * operator's allow-list.
+ * checks. Hand-rolled rather than net.BlockList so that IPv6 forms carrying IPv4 (mapped, NAT64,
+ * 6to4, Teredo) can be unwrapped explicitly and the same matcher serves both the built-in ranges
+ * and the operator's allow-list.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
