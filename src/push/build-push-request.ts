@@ -59,32 +59,57 @@ export interface PushRequest {
 }
 
 export function buildPushRequest(input: BuildPushRequestInput): PushRequest {
-  const { subscription, vapid, options = {} } = input;
+  const head = pushRequestHead(input.subscription.endpoint, input.options);
+  return finishPushRequest(head, encryptPush(input), input.vapid);
+}
+
+/** What a push request is before its body: checked options and endpoint, and the headers they make. */
+export interface PushRequestHead {
+  readonly url: string;
+  readonly endpoint: URL;
+  readonly headers: Record<string, string>;
+}
+
+export function pushRequestHead(endpoint: string, options: PushRequestOptions = {}): PushRequestHead {
   const headers = baseHeaders(options);
+  return { url: endpoint, endpoint: parseEndpoint(endpoint), headers };
+}
+
+/** One message encrypted for one subscription: the costly part, free of I/O and of the VAPID signer. */
+export type EncryptedPush =
+  | { readonly encoding: 'aes128gcm'; readonly body: Buffer }
+  | { readonly encoding: 'aesgcm'; readonly body: Buffer; readonly senderPublic: Buffer; readonly salt: Buffer };
+
+export type EncryptPushInput = Pick<BuildPushRequestInput, 'payload' | 'random' | 'createEphemeralKey'> & {
+  subscription: Pick<PushSubscriptionTarget, 'p256dh' | 'auth' | 'standard'>;
+};
+
+export function encryptPush(input: EncryptPushInput): EncryptedPush {
+  const { subscription } = input;
   const plaintext = typeof input.payload === 'string' ? Buffer.from(input.payload, 'utf8') : input.payload;
   const uaPublic = keyBytes(subscription.p256dh, 'ERR_SUBSCRIPTION_INVALID_KEY', 'p256dh');
   const authSecret = keyBytes(subscription.auth, 'ERR_SUBSCRIPTION_INVALID_AUTH', 'auth');
-  const endpoint = parseEndpoint(subscription.endpoint);
-  // RFC 8291 §3.1, §3.4: a new key pair and salt for every message, retries included (SPEC §12).
   const salt = input.random(SALT_BYTES);
   if (salt.length !== SALT_BYTES) throw new PushError('ERR_PUSH_INVALID_OPTION', `random(${SALT_BYTES}) gave ${salt.length} bytes`);
   const senderKeys = input.createEphemeralKey();
-
   if (subscription.standard) {
-    const body = encryptAes128gcm({ plaintext, uaPublic, authSecret, salt, senderKeys });
-    headers['content-encoding'] = 'aes128gcm';
-    headers.authorization = vapid.headersFor(endpoint, 'aes128gcm').authorization;
-    return { url: subscription.endpoint, method: 'POST', headers, body };
+    return { encoding: 'aes128gcm', body: encryptAes128gcm({ plaintext, uaPublic, authSecret, salt, senderKeys }) };
   }
+  return { encoding: 'aesgcm', ...encryptAesgcm({ plaintext, uaPublic, authSecret, salt, senderKeys }) };
+}
 
-  const message = encryptAesgcm({ plaintext, uaPublic, authSecret, salt, senderKeys });
-  const auth = vapid.headersFor(endpoint, 'aesgcm');
-  headers['content-encoding'] = 'aesgcm';
-  headers.authorization = auth.authorization;
-  // Legacy aesgcm carries the salt and our public key in headers, not in the body.
-  headers.encryption = `salt=${toBase64Url(message.salt)}`;
-  headers['crypto-key'] = `dh=${toBase64Url(message.senderPublic)};${auth.cryptoKey}`;
-  return { url: subscription.endpoint, method: 'POST', headers, body: message.body };
+/** The request from its head and its encrypted body, with the VAPID headers for the endpoint's origin. */
+export function finishPushRequest(head: PushRequestHead, encrypted: EncryptedPush, vapid: VapidSigner): PushRequest {
+  const headers: Record<string, string> = { ...head.headers, 'content-encoding': encrypted.encoding };
+  if (encrypted.encoding === 'aes128gcm') {
+    headers.authorization = vapid.headersFor(head.endpoint, 'aes128gcm').authorization;
+  } else {
+    const auth = vapid.headersFor(head.endpoint, 'aesgcm');
+    headers.authorization = auth.authorization;
+    headers.encryption = `salt=${toBase64Url(encrypted.salt)}`;
+    headers['crypto-key'] = `dh=${toBase64Url(encrypted.senderPublic)};${auth.cryptoKey}`;
+  }
+  return { url: head.url, method: 'POST', headers, body: encrypted.body };
 }
 
 function baseHeaders(options: PushRequestOptions): Record<string, string> {
