@@ -1,4 +1,5 @@
 // The only reader of process.env: settings are read once, checked, and passed down frozen.
+import os from 'node:os';
 import path from 'node:path';
 
 export interface Config {
@@ -14,6 +15,8 @@ export interface Config {
   readonly pushAllowPrivate: readonly string[];
   readonly rateLimits: boolean;
   readonly pushRetryBaseMs: number;
+  /** Worker threads that encrypt push messages; 0 encrypts on the main thread. */
+  readonly pushThreads: number;
   readonly logLevel: string;
 }
 
@@ -94,6 +97,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     rateLimits: rateLimitsRaw === 'on',
     pushRetryBaseMs: readInt(env, 'HERALD_PUSH_RETRY_BASE_MS', 10_000, 1, 3_600_000),
+    // One core stays with the main thread's HTTP and SQL work.
+    pushThreads: readInt(env, 'HERALD_PUSH_THREADS', Math.min(4, os.availableParallelism() - 1), 0, 64),
     logLevel,
   });
 }

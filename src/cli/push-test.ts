@@ -65,7 +65,7 @@ export async function pushTestCommand(config: Config, args: readonly string[]): 
           type: 'mention',
           actor: { username: 'herald', display_name: 'Herald', note: 'This is a test push sent by herald push test.' },
         });
-        const request = buildSubscriptionRequest(deps, subscription, payload, null);
+        const request = await buildSubscriptionRequest(deps, subscription, payload, null);
         const outcome = await send(
           { sender, metrics: NO_METRICS, now: Date.now, retryBaseMs: config.pushRetryBaseMs, random: Math.random },
           request,

@@ -7,6 +7,7 @@ import { buildApp } from '../http/build-app.js';
 import { registerHttpMetrics } from '../http/metrics.js';
 import { createPushSender } from '../push/sender.js';
 import { createDeliveryMetrics, registerDeliveryQueueMetrics } from '../queue/delivery-metrics.js';
+import { createEncryptionPool } from '../push/encryption-pool.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../queue/delivery-worker.js';
 import { createLocalBus, type NotificationBus } from '../services/notification-bus.js';
 import { loadPushSecrets } from '../services/push-secrets.js';
@@ -67,16 +68,22 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
     if (roles.worker) {
       const sender = createPushSender({ allowList });
       closers.push(() => sender.close());
+      const workerLogger = logger.child({ role: 'worker' });
+      const encryption = createEncryptionPool(config.pushThreads, {
+        onFailure: (err) => workerLogger.error({ err }, 'an encryption thread failed; its pushes are encrypted on the main thread'),
+      });
+      closers.push(() => encryption.close());
       worker = createDeliveryWorker({
         store,
         bus,
         sender,
         vapid: signer,
+        encrypt: encryption.encrypt,
         secrets: pushSecrets,
         publicUrl: config.publicUrl,
         now: Date.now,
         metrics: createDeliveryMetrics(registry),
-        logger: logger.child({ role: 'worker' }),
+        logger: workerLogger,
         retryBaseMs: config.pushRetryBaseMs,
       });
       worker.start();

@@ -103,7 +103,7 @@ export function createBatchDeliveryHandler(
       const payload = composePayloadFrom(notification, inputs.accounts, inputs.statuses, accessTokenOf(deps.secrets, subscription));
       if (payload === null) return skip(delivery, 'actor removed or suspended', origin);
       const started = performance.now();
-      request = buildSubscriptionRequest(deps, subscription, payload, notification.group_key);
+      request = await buildSubscriptionRequest(deps, subscription, payload, notification.group_key);
       metrics.observeEncryption((performance.now() - started) / 1000);
     } catch (error) {
       // A key that no longer decodes, a token sealed with another secret: sending again cannot help.

@@ -1,10 +1,9 @@
 // One push message for one subscription: the payload of SPEC §8.5 from what the store holds now, and the
 // request of SPEC §8.6 around it (fresh encryption every time, Topic for grouped types, a freshly
 // signed Unsubscribe-URL). Shared by the delivery worker and `herald push test`.
-import { randomBytes } from 'node:crypto';
 import { isObject } from '../domain/records.js';
-import { buildPushRequest, topicForGroupKey, type PushRequest } from '../push/build-push-request.js';
-import { createEphemeralKey } from '../push/keys.js';
+import { finishPushRequest, pushRequestHead, topicForGroupKey, type PushRequest } from '../push/build-push-request.js';
+import { encryptInline, type Encrypt } from '../push/encryption-pool.js';
 import { buildPushPayload, type PushPayloadInput } from '../push/payload.js';
 import type { VapidSigner } from '../push/vapid.js';
 import { findAccounts, findStatuses, type AccountRow, type StatusRow } from '../store/accounts.js';
@@ -15,6 +14,8 @@ import { tokenContext, type PushSecrets } from './push-secrets.js';
 
 export interface PushMessageDeps {
   readonly vapid: VapidSigner;
+  /** Where messages are encrypted: an encryption pool's threads, or by default this thread. */
+  readonly encrypt?: Encrypt;
   readonly secrets: PushSecrets;
   /** HERALD_PUBLIC_URL, for the Unsubscribe-URL. */
   readonly publicUrl: string;
@@ -72,29 +73,24 @@ export function composePayloadFrom(
 }
 
 /** The request for one subscription; encrypts afresh on every call (RFC 8291 §3.4, SPEC §12). */
-export function buildSubscriptionRequest(
+export async function buildSubscriptionRequest(
   deps: PushMessageDeps,
   subscription: PushSubscriptionRow,
   payload: string,
   groupKey: string | null,
-): PushRequest {
-  return buildPushRequest({
-    subscription: {
-      endpoint: subscription.endpoint,
-      p256dh: subscription.p256dh,
-      auth: subscription.auth,
-      standard: subscription.standard === 1,
-    },
-    payload,
-    vapid: deps.vapid,
-    random: randomBytes,
-    createEphemeralKey,
-    options: {
-      // SPEC §12: only grouped types carry a Topic, so a burst of favourites replaces itself at the service.
-      topic: groupKey === null ? undefined : topicForGroupKey(groupKey),
-      unsubscribeUrl: unsubscribeUrlFor(deps, subscription),
-    },
+): Promise<PushRequest> {
+  const head = pushRequestHead(subscription.endpoint, {
+    // SPEC §12: only grouped types carry a Topic, so a burst of favourites replaces itself at the service.
+    topic: groupKey === null ? undefined : topicForGroupKey(groupKey),
+    unsubscribeUrl: unsubscribeUrlFor(deps, subscription),
   });
+  const encrypted = await (deps.encrypt ?? encryptInline)({
+    p256dh: subscription.p256dh,
+    auth: subscription.auth,
+    standard: subscription.standard === 1,
+    payload,
+  });
+  return finishPushRequest(head, encrypted, deps.vapid);
 }
 
 export function unsubscribeUrlFor(deps: Omit<PushMessageDeps, 'vapid'>, subscription: PushSubscriptionRow): string {
