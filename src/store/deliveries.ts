@@ -5,7 +5,7 @@ import type { NotificationType } from '../domain/notification-types.js';
 import { findAccounts, findStatuses, type AccountRow, type StatusRow } from './accounts.js';
 import type { NotificationRow } from './notifications.js';
 import type { PushSubscriptionRow } from './push-subscriptions.js';
-import { CACHED_LIST_LENGTH, executeCached, placeholders } from './open-store.js';
+import { CACHED_LIST_LENGTH, executeCached, literalLimit, placeholders } from './open-store.js';
 import type { Selectable } from 'kysely';
 import type { Db, DeliveriesTable } from './schema.js';
 
@@ -132,19 +132,20 @@ export async function claimDueDeliveries(
 ): Promise<DeliveryRow[]> {
   if (options.limit <= 0) return [];
   const leaseUntil = options.now + options.leaseMs;
-  // Compiled once per engine (executeCached): the worker claims many times a second under load.
-  const rows = await executeCached<DeliveryRow>(db, `claimDueDeliveries ${dialect}`, [options.now, options.limit, leaseUntil], (param) => {
+  // Compiled once per engine and claim size (executeCached): the worker claims many times a second under load.
+  const shape = `claimDueDeliveries ${dialect} ${options.limit}`;
+  const rows = await executeCached<DeliveryRow>(db, shape, [options.now, leaseUntil], (param) => {
     let due = db
       .selectFrom('deliveries')
       .select('id')
       .where('given_up_at', 'is', null)
       .where('next_attempt_at', '<=', param(0))
       .orderBy('next_attempt_at')
-      .limit(param(1));
+      .limit(literalLimit(options.limit));
     if (dialect === 'postgres') due = due.forUpdate().skipLocked();
     return db
       .updateTable('deliveries')
-      .set((eb) => ({ lease_until: param(2), next_attempt_at: param(2), attempts: eb('attempts', '+', 1) }))
+      .set((eb) => ({ lease_until: param(1), next_attempt_at: param(1), attempts: eb('attempts', '+', 1) }))
       .where('id', 'in', due)
       .returningAll();
   });

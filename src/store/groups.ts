@@ -4,7 +4,7 @@ import { sql, type Compilable, type RawBuilder } from 'kysely';
 import type { GroupRange, GroupSampleRow, GroupStatsRow } from '../domain/grouping.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
 import type { Dialect } from './migrations.js';
-import { executeCached } from './open-store.js';
+import { executeCached, literalLimit } from './open-store.js';
 import type { Db } from './schema.js';
 import { visibleNotifications, type NotificationFilter, type NotificationView } from './notifications.js';
 
@@ -59,9 +59,10 @@ async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter
   const excluded = filter.excludeTypes ?? [];
   const padded = padKeys(slice.skipKeys);
   const skipKeys = padded ?? slice.skipKeys;
-  const values = [accountId, ...types, ...excluded, filter.fromAccountId, slice.lower, slice.upper, slice.limit, ...skipKeys];
+  const values = [accountId, ...types, ...excluded, filter.fromAccountId, slice.lower, slice.upper, ...skipKeys];
   const shape = [
     'walkSlice',
+    slice.limit,
     columns,
     filter.types === undefined ? '-' : types.length,
     excluded.length,
@@ -77,7 +78,7 @@ async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter
     const next = () => param(at++);
     const typeParams = types.map(next);
     const excludedParams = excluded.map(next);
-    const [from, low, high, limit] = [next(), next(), next(), next()];
+    const [from, low, high] = [next(), next(), next()];
     const skip = skipKeys.map(next);
     let query = visibleNotifications(db, param(0), {
       types: filter.types === undefined ? undefined : typeParams,
@@ -91,7 +92,7 @@ async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter
       // The database still steps over a big group's rows, but they never travel to us.
       query = query.where((eb) => eb.or([eb('notifications.group_key', 'is', null), eb('notifications.group_key', 'not in', skip)]));
     }
-    query = query.orderBy('notifications.id', slice.ascending ? 'asc' : 'desc').limit(limit);
+    query = query.orderBy('notifications.id', slice.ascending ? 'asc' : 'desc').limit(literalLimit(slice.limit));
     return (
       columns === 'rows'
         ? query.leftJoin('statuses', 'statuses.id', 'notifications.status_id').selectAll('notifications').select(VIEW_COLUMNS)

@@ -2,7 +2,7 @@
 import type { Selectable, SelectQueryBuilder } from 'kysely';
 import type { Database, Db, NotificationsTable } from './schema.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { executeCached } from './open-store.js';
+import { executeCached, literalLimit } from './open-store.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
 
@@ -76,10 +76,12 @@ export async function listNotifications(
   const types = filter.types ?? [];
   const excluded = filter.excludeTypes ?? [];
   // The listing is the hottest read: compiled once per shape (executeCached). Values, in this order:
-  // account, types, excluded types, actor, lower cursor, upper cursor, limit.
-  const values = [accountId, ...types, ...excluded, filter.fromAccountId, lower, upper, page.limit];
+  // account, types, excluded types, actor, lower cursor, upper cursor. The limit is part of the SQL (see
+  // literalLimit).
+  const values = [accountId, ...types, ...excluded, filter.fromAccountId, lower, upper];
   const shape = [
     'listNotifications',
+    page.limit,
     filter.types === undefined ? '-' : types.length,
     excluded.length,
     filter.fromAccountId !== undefined,
@@ -97,7 +99,7 @@ export async function listNotifications(
       includeFiltered: filter.includeFiltered,
     };
     const from = next();
-    const [low, high, limit] = [next(), next(), next()];
+    const [low, high] = [next(), next()];
     let query = visibleNotifications(db, param(0), {
       ...placeholders,
       fromAccountId: filter.fromAccountId === undefined ? undefined : from,
@@ -106,7 +108,7 @@ export async function listNotifications(
       .select(VIEW_COLUMNS);
     if (lower !== undefined) query = query.where('notifications.id', '>', low);
     if (upper !== undefined) query = query.where('notifications.id', '<', high);
-    return query.orderBy('notifications.id', ascending ? 'asc' : 'desc').limit(limit);
+    return query.orderBy('notifications.id', ascending ? 'asc' : 'desc').limit(literalLimit(page.limit));
   });
   return ascending ? rows.reverse() : rows;
 }

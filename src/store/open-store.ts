@@ -4,7 +4,7 @@ import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteDatabase } from './sqlite-driver.js';
-import { createQueryId, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery } from 'kysely';
+import { createQueryId, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import type { Database, Db } from './schema.js';
 import type { Dialect } from './migrations.js';
@@ -149,6 +149,17 @@ export async function isReachable(db: Kysely<Database>): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * A LIMIT written into the SQL. This SQLite build has STAT4, under which a bound LIMIT makes SQLite plan
+ * the statement again on every run: 28–55 µs more per v1 page query, timed on an empty store and on one
+ * of 200,000 notifications. Limits are small validated integers, so each is a
+ * shape of its own (executeCached).
+ */
+export function literalLimit(limit: number): RawBuilder<number> {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`LIMIT must be a non-negative integer, got ${limit}`);
+  return sql.lit(limit);
 }
 
 /** Stands for the value at `index` of a cached query's values (see executeCached). */
