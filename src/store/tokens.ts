@@ -1,6 +1,7 @@
 // Access tokens, stored only as SHA-256 hashes (SPEC §1.1).
 import type { Selectable } from 'kysely';
 import { createHash } from 'node:crypto';
+import { executeCached } from './open-store.js';
 import type { Db, TokensTable } from './schema.js';
 
 export type TokenRow = Selectable<TokensTable>;
@@ -15,13 +16,12 @@ export async function insertToken(db: Db, row: Omit<TokenRow, 'id' | 'revoked_at
     .executeTakeFirstOrThrow();
 }
 
+/** Every authenticated request's first query: compiled once (executeCached). */
 export async function findActiveToken(db: Db, plainToken: string): Promise<TokenRow | undefined> {
-  return db
-    .selectFrom('tokens')
-    .selectAll()
-    .where('token_hash', '=', hashToken(plainToken))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  const [row] = await executeCached<TokenRow>(db, 'findActiveToken', [hashToken(plainToken)], (param) =>
+    db.selectFrom('tokens').selectAll().where('token_hash', '=', param(0)).where('revoked_at', 'is', null),
+  );
+  return row;
 }
 
 /** Revokes a token and removes its push subscription with it; false when there was no such live token. */
