@@ -83,7 +83,7 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
     const peak = median(heraldRuns);
     const rate = Math.max(1, Math.floor(peak / 2));
     const count = Math.min(Math.max(rate * 5, 100), HALF_RATE_MAX);
-    receiver.decrypt = true;
+    receiver.keepBodies = true;
     const posted = new Map<number, number>();
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
@@ -103,9 +103,10 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
     }
     await Promise.all(inFlight);
     const deadline = Date.now() + 60_000;
-    while (receiver.byNotification.size < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (receiver.kept < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const arrived = receiver.byNotification();
     const timed = [...posted].flatMap(([id, at]) => {
-      const got = receiver.byNotification.get(id);
+      const got = arrived.get(id);
       return got === undefined ? [] : [{ at: at - started, latency: got - at }];
     });
     const latencies = timed.map((t) => t.latency);
