@@ -60,8 +60,15 @@ function withIndex(error: unknown, index: number | null): unknown {
   return validationFailed(`events[${index}]: ${error.message.replace(/^Validation failed: /, '')}`);
 }
 
+/** What an ingest did, with the actors and statuses it read (rendering the results needs them again). */
+export interface IngestOutcome {
+  readonly results: IngestResult[];
+  readonly accounts: ReadonlyMap<string, AccountRow>;
+  readonly statuses: ReadonlyMap<string, StatusRow>;
+}
+
 /** Ingests events in order, all or nothing; `batch` names failing events by index. */
-export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[], batch: boolean): Promise<IngestResult[]> {
+export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[], batch: boolean): Promise<IngestOutcome> {
   if (bodies.length > MAX_BATCH) throw validationFailed(`events: at most ${MAX_BATCH} events in one batch`);
   const now = deps.now();
   // Every event is checked before anything is written.
@@ -73,7 +80,7 @@ export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[],
     }
   });
   const committed: CommittedNotification[] = [];
-  const results = await deps.db.transaction().execute(async (trx) => {
+  const outcome = await deps.db.transaction().execute(async (trx) => {
     await lockRecipients(trx, events.map((e) => e.accountId));
     const accounts = await findAccounts(trx, events.flatMap((e) => [e.accountId, e.fromAccountId]));
     const statuses = await findStatuses(trx, events.flatMap((e) => (e.statusId ? [e.statusId] : [])));
@@ -105,10 +112,10 @@ export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[],
     for (const event of events) out.push(await ingestOne(ctx, event));
     await flushDeliveries(ctx);
     await saveBuckets(ctx);
-    return out;
+    return { results: out, accounts, statuses };
   });
   deps.bus.publish(committed);
-  return results;
+  return outcome;
 }
 
 /**

@@ -17,6 +17,26 @@ export async function loadNotificationContext(
   return { accounts, statuses, supportedTypes };
 }
 
+/**
+ * The context for rows whose actors and statuses were mostly read just now (an ingest's): only the
+ * missing ones are loaded. On a 1,000-event batch this saves reading ~2,000 accounts a second time.
+ */
+export async function completeNotificationContext(
+  db: Db,
+  rows: readonly NotificationRow[],
+  known: NotificationContext,
+): Promise<NotificationContext> {
+  const isKnown = (r: NotificationRow) =>
+    known.accounts.has(r.from_account_id) && (r.status_id === null || known.statuses.has(r.status_id));
+  const missing = rows.filter((r) => !isKnown(r));
+  if (missing.length === 0) return known;
+  const loaded = await loadNotificationContext(db, missing);
+  return {
+    accounts: new Map([...known.accounts, ...loaded.accounts]),
+    statuses: new Map([...known.statuses, ...loaded.statuses]),
+  };
+}
+
 /** The same context from rows that carry their JSON already (the listing query joins it in). */
 export function contextFromViews(views: readonly NotificationView[], supportedTypes?: ReadonlySet<string>): NotificationContext {
   const accounts = new Map<string, { json: string; username: string }>();

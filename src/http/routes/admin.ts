@@ -3,8 +3,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { HeraldError, notFound, validationFailed } from '../../domain/errors.js';
 import { isObject, readId, toAccountRecord, toStatusRecord } from '../../domain/records.js';
-import { ingestEvents, type IngestResult } from '../../services/ingest.js';
-import { loadNotificationContext } from '../../services/notification-views.js';
+import { ingestEvents, type IngestOutcome } from '../../services/ingest.js';
+import { completeNotificationContext } from '../../services/notification-views.js';
 import { deleteAccount, deleteStatus, findAccount, upsertAccount, upsertStatus } from '../../store/accounts.js';
 import { hashToken, insertToken, revokeToken } from '../../store/tokens.js';
 import type { Db } from '../../store/schema.js';
@@ -113,21 +113,21 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps 
   const ingestDeps = { db, bus: deps.bus, now: deps.now };
 
   app.post('/notifications', async (request, reply) => {
-    const [result] = await ingestEvents(ingestDeps, [request.body], false);
-    return reply.type(JSON_TYPE).send(await renderResults(db, [result]).then((r) => r[0]));
+    const [rendered] = await renderResults(db, await ingestEvents(ingestDeps, [request.body], false));
+    return reply.type(JSON_TYPE).send(rendered);
   });
 
   app.post('/notifications/batch', async (request, reply) => {
     const body = request.body;
     if (!isObject(body) || !Array.isArray(body.events)) throw validationFailed('events must be an array');
-    const results = await ingestEvents(ingestDeps, body.events, true);
-    return reply.type(JSON_TYPE).send(`{"results":[${(await renderResults(db, results)).join(',')}]}`);
+    const rendered = await renderResults(db, await ingestEvents(ingestDeps, body.events, true));
+    return reply.type(JSON_TYPE).send(`{"results":[${rendered.join(',')}]}`);
   });
 };
 
-async function renderResults(db: Db, results: readonly IngestResult[]): Promise<string[]> {
+async function renderResults(db: Db, { results, accounts, statuses }: IngestOutcome): Promise<string[]> {
   const rows = results.flatMap((r) => (r.kind === 'notification' ? [r.row] : []));
-  const ctx = await loadNotificationContext(db, rows);
+  const ctx = await completeNotificationContext(db, rows, { accounts, statuses });
   return results.map((r) =>
     r.kind === 'notification' ? serializeNotification(r.row, ctx) : JSON.stringify({ dropped: true, reason: r.reason }),
   );
