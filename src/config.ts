@@ -9,6 +9,8 @@ export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
   readonly adminToken: string | undefined;
+  /** When set, GET /metrics needs it as a bearer token. */
+  readonly metricsToken: string | undefined;
   readonly vapidPublicKey: string | undefined;
   readonly vapidPrivateKey: string | undefined;
   readonly vapidSubject: string | undefined;
@@ -89,6 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.HERALD_DATA_DIR || './data'),
     databaseUrl,
     adminToken,
+    metricsToken: env.HERALD_METRICS_TOKEN || undefined,
     vapidPublicKey,
     vapidPrivateKey,
     vapidSubject: env.HERALD_VAPID_SUBJECT || undefined,

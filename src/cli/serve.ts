@@ -142,7 +142,7 @@ async function listenForProbes(
   closers: (() => Promise<void>)[],
 ): Promise<void> {
   const app = Fastify({ logger: false });
-  registerHttpMetrics(app, registry);
+  registerHttpMetrics(app, registry, config.metricsToken);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     if (!(await isReachable(store.db))) return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });

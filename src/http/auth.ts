@@ -1,6 +1,7 @@
 // Bearer tokens, scopes and rate limits for the client API (SPEC §1.1, §1.7). Routes declare what they
 // accept in `config.scopes`; this hook enforces it before any handler runs, and before the body is read:
 // a request whose body is then refused (bad JSON, too large) is still counted and carries the limit headers.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../domain/errors.js';
 import { findActiveToken } from '../store/tokens.js';
@@ -43,6 +44,18 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
+}
+
+/**
+ * A check that the request carries `Bearer <secret>`, comparing equal-length digests in constant time so
+ * the secret's length and prefix leak nothing. For the operator's tokens (admin API, metrics).
+ */
+export function bearerCheck(secret: string): (request: FastifyRequest) => boolean {
+  const expected = createHash('sha256').update(secret).digest();
+  return (request) => {
+    const given = bearerToken(request);
+    return given !== undefined && timingSafeEqual(createHash('sha256').update(given).digest(), expected);
+  };
 }
 
 const PAGINATION_KEYS = ['max_id', 'since_id', 'min_id'];

@@ -63,7 +63,7 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ['Link', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
   });
 
-  registerHttpMetrics(app, deps.metricsRegistry ?? new Registry());
+  registerHttpMetrics(app, deps.metricsRegistry ?? new Registry(), deps.config.metricsToken);
   await app.register(healthRoutes, { deps });
   await app.register(adminRoutes, { deps, prefix: '/api/admin/v1' });
   await app.register(pushUnsubscribeRoutes, { deps });

@@ -3,11 +3,13 @@
 // delivery worker registers its metrics (src/queue/delivery-metrics.ts) in the same registry.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { bearerCheck } from './auth.js';
 
 /** Requests that matched no route share one label, so scanners cannot grow the label set. */
 const UNMATCHED = 'unmatched';
 
-export function registerHttpMetrics(app: FastifyInstance, registry: Registry): void {
+/** `token`: HERALD_METRICS_TOKEN; when set, GET /metrics answers only `Authorization: Bearer <token>`. */
+export function registerHttpMetrics(app: FastifyInstance, registry: Registry, token?: string): void {
   const requests = new Counter({
     name: 'herald_http_requests_total',
     help: 'HTTP requests answered, by method, route template and status code',
@@ -26,7 +28,12 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry): v
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', async (_request, reply) => {
+  const allowed = token === undefined ? () => true : bearerCheck(token);
+  app.get('/metrics', async (request, reply) => {
+    // Answered here rather than through the error table: the probes-only server has no error handler.
+    if (!allowed(request)) {
+      return reply.code(401).type('application/json; charset=utf-8').send({ error: 'The access token is invalid' });
+    }
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });

@@ -1,5 +1,5 @@
 // The host platform's side (SPEC §2): accounts, statuses, tokens and notification events.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { HeraldError, notFound, validationFailed } from '../../domain/errors.js';
 import { isObject, readId, toAccountRecord, toStatusRecord } from '../../domain/records.js';
@@ -8,7 +8,7 @@ import { completeNotificationContext } from '../../services/notification-views.j
 import { deleteAccount, deleteStatus, findAccount, upsertAccount, upsertStatus } from '../../store/accounts.js';
 import { hashToken, insertToken, revokeToken } from '../../store/tokens.js';
 import type { Db } from '../../store/schema.js';
-import { bearerToken } from '../auth.js';
+import { bearerCheck } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
 import { serializeNotification } from '../serializers/notification.js';
 import { parseScopes } from '../../domain/scopes.js';
@@ -23,14 +23,9 @@ function idParam(request: FastifyRequest): string {
 
 export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
   const db = deps.store.db;
-  const expected = createHash('sha256').update(deps.adminToken).digest();
+  const isAdmin = bearerCheck(deps.adminToken);
   app.addHook('onRequest', async (request) => {
-    const given = bearerToken(request);
-    // Constant-time comparison of equal-length digests: the token's length and prefix leak nothing.
-    const digest = createHash('sha256').update(given ?? '').digest();
-    if (given === undefined || !timingSafeEqual(digest, expected)) {
-      throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
-    }
+    if (!isAdmin(request)) throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
   });
 
   app.put('/accounts/:id', async (request) => {
