@@ -16,7 +16,7 @@ import {
   insertNotification,
   type NotificationRow,
 } from '../store/notifications.js';
-import { CACHED_LIST_LENGTH, executeCached } from '../store/open-store.js';
+import { executeCached, listShape } from '../store/open-store.js';
 import type { Database, Db } from '../store/schema.js';
 import type { CommittedNotification, NotificationBus } from './notification-bus.js';
 
@@ -245,18 +245,14 @@ async function findBuckets(trx: Db, events: readonly NotificationEvent[]): Promi
     pairs.push([event.accountId, prefix]);
   }
   if (pairs.length === 0) return buckets;
-  const query = (values: readonly (readonly [unknown, unknown])[]) =>
-    trx
+  const rows = await executeCached(trx, listShape('findBuckets', pairs), pairs.flat(), (param) => {
+    const rowValues = pairs.map((_, i) => sql`(${param(2 * i)}, ${param(2 * i + 1)})`);
+    // A row-value IN over VALUES: one index probe per pair on both engines.
+    return trx
       .selectFrom('group_buckets')
       .select(['account_id', 'prefix', 'bucket'])
-      // A row-value IN over VALUES: one index probe per pair on both engines.
-      .where(sql<boolean>`(account_id, prefix) in (values ${sql.join(values.map(([a, p]) => sql`(${a}, ${p})`))})`);
-  const rows =
-    pairs.length <= CACHED_LIST_LENGTH
-      ? await executeCached(trx, `findBuckets ${pairs.length}`, pairs.flat(), (param) =>
-          query(pairs.map((_, i) => [param(2 * i), param(2 * i + 1)] as const)),
-        )
-      : await query(pairs).execute();
+      .where(sql<boolean>`(account_id, prefix) in (values ${sql.join(rowValues)})`);
+  });
   for (const row of rows) buckets.get(row.account_id)!.set(row.prefix, Number(row.bucket));
   return buckets;
 }
@@ -278,22 +274,14 @@ function assignGroupKey(ctx: BatchContext, event: NotificationEvent): string | n
 
 async function saveBuckets(ctx: BatchContext): Promise<void> {
   const rows = [...ctx.changedBuckets.values()];
-  if (rows.length > 0 && rows.length <= CACHED_LIST_LENGTH) {
-    // An event's bucket or a few: compiled once per row count (executeCached).
-    const values = rows.flatMap((row) => [row.account_id, row.prefix, row.bucket]);
-    await executeCached(ctx.trx, `saveBuckets ${rows.length}`, values, (param) =>
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    const values = chunk.flatMap((row) => [row.account_id, row.prefix, row.bucket]);
+    await executeCached(ctx.trx, listShape('saveBuckets', chunk), values, (param) =>
       ctx.trx
         .insertInto('group_buckets')
-        .values(rows.map((_, r) => ({ account_id: param(r * 3), prefix: param(r * 3 + 1), bucket: param(r * 3 + 2) })))
+        .values(chunk.map((_, r) => ({ account_id: param(r * 3), prefix: param(r * 3 + 1), bucket: param(r * 3 + 2) })))
         .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') }))),
     );
-    return;
-  }
-  for (let i = 0; i < rows.length; i += 500) {
-    await ctx.trx
-      .insertInto('group_buckets')
-      .values(rows.slice(i, i + 500))
-      .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') })))
-      .execute();
   }
 }

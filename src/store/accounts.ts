@@ -1,6 +1,6 @@
 // Accounts and statuses as the host platform gave them: JSON kept as text, plus the columns queries need.
 import type { Selectable } from 'kysely';
-import { CACHED_LIST_LENGTH, executeCached } from './open-store.js';
+import { executeCached, listShape, placeholders } from './open-store.js';
 import type { Db, AccountsTable, StatusesTable } from './schema.js';
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -21,12 +21,9 @@ export async function findAccount(db: Db, id: string): Promise<AccountRow | unde
 export async function findAccounts(db: Db, ids: readonly string[]): Promise<Map<string, AccountRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows =
-    unique.length <= CACHED_LIST_LENGTH
-      ? await executeCached<AccountRow>(db, `findAccounts ${unique.length}`, unique, (param) =>
-          db.selectFrom('accounts').selectAll().where('id', 'in', unique.map((_, i) => param(i))),
-        )
-      : await db.selectFrom('accounts').selectAll().where('id', 'in', unique).execute();
+  const rows = await executeCached<AccountRow>(db, listShape('findAccounts', unique), unique, (param) =>
+    db.selectFrom('accounts').selectAll().where('id', 'in', placeholders(param, 0, unique.length)),
+  );
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -63,12 +60,9 @@ export async function findStatus(db: Db, id: string): Promise<StatusRow | undefi
 export async function findStatuses(db: Db, ids: readonly string[]): Promise<Map<string, StatusRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows =
-    unique.length <= CACHED_LIST_LENGTH
-      ? await executeCached<StatusRow>(db, `findStatuses ${unique.length}`, unique, (param) =>
-          db.selectFrom('statuses').selectAll().where('id', 'in', unique.map((_, i) => param(i))),
-        )
-      : await db.selectFrom('statuses').selectAll().where('id', 'in', unique).execute();
+  const rows = await executeCached<StatusRow>(db, listShape('findStatuses', unique), unique, (param) =>
+    db.selectFrom('statuses').selectAll().where('id', 'in', placeholders(param, 0, unique.length)),
+  );
   return new Map(rows.map((r) => [r.id, r]));
 }
 

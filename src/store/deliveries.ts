@@ -5,7 +5,7 @@ import type { NotificationType } from '../domain/notification-types.js';
 import { findAccounts, findStatuses, type AccountRow, type StatusRow } from './accounts.js';
 import type { NotificationRow } from './notifications.js';
 import type { PushSubscriptionRow } from './push-subscriptions.js';
-import { CACHED_LIST_LENGTH, executeCached, literalLimit, placeholders } from './open-store.js';
+import { executeCached, listShape, literalLimit, placeholders } from './open-store.js';
 import type { Selectable } from 'kysely';
 import type { Db, DeliveriesTable } from './schema.js';
 
@@ -32,12 +32,13 @@ export async function findPushTargets(db: Db, accountIds: readonly string[]): Pr
   const targets = new Map<string, PushTarget[]>();
   const unique = [...new Set(accountIds)];
   if (unique.length === 0) return targets;
-  const query = (ids: readonly string[]) =>
-    db.selectFrom('push_subscriptions').select(['id', 'account_id', 'alerts', 'policy']).where('account_id', 'in', ids).orderBy('id');
-  const rows =
-    unique.length <= CACHED_LIST_LENGTH
-      ? await executeCached(db, `findPushTargets ${unique.length}`, unique, (param) => query(placeholders(param, 0, unique.length)))
-      : await query(unique).execute();
+  const rows = await executeCached(db, listShape('findPushTargets', unique), unique, (param) =>
+    db
+      .selectFrom('push_subscriptions')
+      .select(['id', 'account_id', 'alerts', 'policy'])
+      .where('account_id', 'in', placeholders(param, 0, unique.length))
+      .orderBy('id'),
+  );
   for (const s of rows) {
     let list = targets.get(s.account_id);
     if (!list) targets.set(s.account_id, (list = []));
@@ -71,23 +72,20 @@ export function deliveriesFor(
     }));
 }
 
-/** Writes queued deliveries, many rows per statement. */
+/** Writes queued deliveries, many rows per statement (an event's few compiled once per row count). */
 export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Promise<void> {
-  if (rows.length === 0) return;
-  if (rows.length <= CACHED_LIST_LENGTH) {
-    // An event's few deliveries: compiled once per row count (executeCached).
-    const values = rows.flatMap((row) => DELIVERY_COLUMNS.map((column) => row[column]));
-    await executeCached(db, `insertDeliveries ${rows.length}`, values, (param) =>
+  // 9 parameters a row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    const values = chunk.flatMap((row) => DELIVERY_COLUMNS.map((column) => row[column]));
+    await executeCached(db, listShape('insertDeliveries', chunk), values, (param) =>
       db.insertInto('deliveries').values(
-        rows.map((_, r) =>
+        chunk.map((_, r) =>
           Object.fromEntries(DELIVERY_COLUMNS.map((column, c) => [column, param(r * DELIVERY_COLUMNS.length + c)])),
         ) as unknown as NewDelivery[],
       ),
     );
-    return;
   }
-  // 9 parameters a row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
-  for (let i = 0; i < rows.length; i += 500) await db.insertInto('deliveries').values(rows.slice(i, i + 500)).execute();
 }
 
 const DELIVERY_COLUMNS = [
@@ -161,12 +159,9 @@ export async function completeDelivery(db: Db, id: number): Promise<void> {
 export async function completeDeliveries(db: Db, ids: readonly number[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 500) {
     const chunk = ids.slice(i, i + 500);
-    if (chunk.length === 1) await completeDelivery(db, chunk[0]);
-    else if (chunk.length <= CACHED_LIST_LENGTH) {
-      await executeCached(db, `completeDeliveries ${chunk.length}`, chunk, (param) =>
-        db.deleteFrom('deliveries').where('id', 'in', placeholders(param, 0, chunk.length)),
-      );
-    } else await db.deleteFrom('deliveries').where('id', 'in', chunk).execute();
+    await executeCached(db, listShape('completeDeliveries', chunk), chunk, (param) =>
+      db.deleteFrom('deliveries').where('id', 'in', placeholders(param, 0, chunk.length)),
+    );
   }
 }
 
@@ -267,19 +262,13 @@ export async function loadDeliveryInputs(db: Db, deliveries: readonly Pick<Deliv
   if (deliveries.length === 0) return { subscriptions: new Map(), notifications: new Map(), accounts: new Map(), statuses: new Map() };
   const subscriptionIds = [...new Set(deliveries.map((d) => d.subscription_id))];
   const notificationIds = [...new Set(deliveries.map((d) => d.notification_id))];
-  const subscriptionsQuery = (ids: readonly number[]) => db.selectFrom('push_subscriptions').selectAll().where('id', 'in', ids);
-  const notificationsQuery = (ids: readonly number[]) => db.selectFrom('notifications').selectAll().where('id', 'in', ids);
   const [subscriptions, notifications] = await Promise.all([
-    subscriptionIds.length <= CACHED_LIST_LENGTH
-      ? executeCached(db, `deliverySubscriptions ${subscriptionIds.length}`, subscriptionIds, (param) =>
-          subscriptionsQuery(placeholders(param, 0, subscriptionIds.length)),
-        )
-      : subscriptionsQuery(subscriptionIds).execute(),
-    notificationIds.length <= CACHED_LIST_LENGTH
-      ? executeCached(db, `deliveryNotifications ${notificationIds.length}`, notificationIds, (param) =>
-          notificationsQuery(placeholders(param, 0, notificationIds.length)),
-        )
-      : notificationsQuery(notificationIds).execute(),
+    executeCached(db, listShape('deliverySubscriptions', subscriptionIds), subscriptionIds, (param) =>
+      db.selectFrom('push_subscriptions').selectAll().where('id', 'in', placeholders(param, 0, subscriptionIds.length)),
+    ),
+    executeCached(db, listShape('deliveryNotifications', notificationIds), notificationIds, (param) =>
+      db.selectFrom('notifications').selectAll().where('id', 'in', placeholders(param, 0, notificationIds.length)),
+    ),
   ]);
   const [accounts, statuses] = await Promise.all([
     findAccounts(db, notifications.flatMap((n) => [n.account_id, n.from_account_id])),

@@ -1,7 +1,7 @@
 // Per-recipient filtering state: the policy, accepted actors and notification requests (SPEC §7).
 import { DEFAULT_POLICY, isPolicyValue, POLICY_FIELDS, type NotificationPolicy } from '../domain/notification-policy.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { CACHED_LIST_LENGTH, executeCached, placeholders } from './open-store.js';
+import { executeCached, listShape, literalLimit, placeholders } from './open-store.js';
 import type { Db } from './schema.js';
 
 export async function findPolicy(db: Db, accountId: string): Promise<NotificationPolicy> {
@@ -120,7 +120,7 @@ function visibleRequests(db: Db, accountId: string) {
         .where('n.filtered', '=', 1)
         .where('n.status_id', 'is not', null)
         .orderBy('n.id', 'desc')
-        .limit(1)
+        .limit(literalLimit(1))
         .as('last_status_id'),
     ]);
 }
@@ -142,7 +142,7 @@ export async function listRequests(db: Db, accountId: string, page: PageQuery): 
   let query = visibleRequests(db, accountId);
   if (lower !== undefined) query = query.where('r.id', '>', lower);
   if (upper !== undefined) query = query.where('r.id', '<', upper);
-  const rows = (await query.orderBy('r.id', ascending ? 'asc' : 'desc').limit(page.limit).execute()).map(toRequestRow);
+  const rows = (await query.orderBy('r.id', ascending ? 'asc' : 'desc').limit(literalLimit(page.limit)).execute()).map(toRequestRow);
   return ascending ? rows.reverse() : rows;
 }
 
@@ -165,7 +165,7 @@ export async function findRequestActors(db: Db, accountId: string, ids: readonly
 
 /** Pending requests (capped) and the filtered notifications they hold (Mastodon's policy summary). */
 export async function summarizeFiltered(db: Db, accountId: string): Promise<FilterSummary> {
-  const capped = visibleRequests(db, accountId).limit(MAX_MEANINGFUL_COUNT);
+  const capped = visibleRequests(db, accountId).limit(literalLimit(MAX_MEANINGFUL_COUNT));
   const row = await db
     .selectFrom(capped.as('p'))
     .select((eb) => [eb.fn.countAll<number>().as('requests'), eb.fn.sum<number | string | null>('p.pending_count').as('notifications')])
@@ -219,11 +219,9 @@ export async function findPolicies(db: Db, accountIds: readonly string[]): Promi
   const unique = [...new Set(accountIds)];
   const policies = new Map<string, NotificationPolicy>(unique.map((id) => [id, DEFAULT_POLICY]));
   if (unique.length === 0) return policies;
-  const query = (ids: readonly string[]) => db.selectFrom('notification_policies').selectAll().where('account_id', 'in', ids);
-  const rows =
-    unique.length <= CACHED_LIST_LENGTH
-      ? await executeCached(db, `findPolicies ${unique.length}`, unique, (param) => query(placeholders(param, 0, unique.length)))
-      : await query(unique).execute();
+  const rows = await executeCached(db, listShape('findPolicies', unique), unique, (param) =>
+    db.selectFrom('notification_policies').selectAll().where('account_id', 'in', placeholders(param, 0, unique.length)),
+  );
   for (const row of rows) {
     const policy = { ...DEFAULT_POLICY } as Record<string, string>;
     for (const field of POLICY_FIELDS) if (isPolicyValue(row[field])) policy[field] = row[field];
@@ -242,14 +240,14 @@ export async function findAcceptedActors(
   const recipients = [...new Set(accountIds)];
   const actors = [...new Set(fromAccountIds)];
   if (recipients.length === 0 || actors.length === 0) return accepted;
-  const query = (r: readonly string[], a: readonly string[]) =>
-    db.selectFrom('notification_permissions').select(['account_id', 'from_account_id']).where('account_id', 'in', r).where('from_account_id', 'in', a);
-  const rows =
-    recipients.length <= CACHED_LIST_LENGTH && actors.length <= CACHED_LIST_LENGTH
-      ? await executeCached(db, `findAcceptedActors ${recipients.length} ${actors.length}`, [...recipients, ...actors], (param) =>
-          query(placeholders(param, 0, recipients.length), placeholders(param, recipients.length, actors.length)),
-        )
-      : await query(recipients, actors).execute();
+  const shape = listShape('findAcceptedActors', recipients, actors);
+  const rows = await executeCached(db, shape, [...recipients, ...actors], (param) =>
+    db
+      .selectFrom('notification_permissions')
+      .select(['account_id', 'from_account_id'])
+      .where('account_id', 'in', placeholders(param, 0, recipients.length))
+      .where('from_account_id', 'in', placeholders(param, recipients.length, actors.length)),
+  );
   for (const row of rows) {
     let set = accepted.get(row.account_id);
     if (!set) accepted.set(row.account_id, (set = new Set()));

@@ -6,15 +6,7 @@ import { pageRange, type PageQuery } from '../domain/pagination.js';
 import type { Dialect } from './migrations.js';
 import { executeCached, literalLimit } from './open-store.js';
 import type { Db } from './schema.js';
-import { visibleNotifications, type NotificationFilter, type NotificationView } from './notifications.js';
-
-// The actor join is there anyway (it hides suspended actors): reading the actor's and status's JSON with
-// the row spares the page a query for each.
-const VIEW_COLUMNS = [
-  'accounts.json as account_json',
-  'accounts.username as account_username',
-  'statuses.json as status_json',
-] as const;
+import { JSON_COLUMNS, visibleNotifications, type NotificationFilter, type NotificationView } from './notifications.js';
 
 /**
  * Key lists in cached queries are padded with '' (no group key is empty) up to a power of two, so a few
@@ -28,14 +20,6 @@ export function padKeys(keys: readonly string[]): string[] | undefined {
   let size = keys.length === 0 ? 0 : 1;
   while (size < keys.length) size *= 2;
   return [...keys, ...new Array<string>(size - keys.length).fill('')];
-}
-
-type Build<R> = (param: (index: number) => never) => Compilable<R>;
-
-/** executeCached for a bounded shape; without one, the same query built with its values in place. */
-async function execute<R>(db: Db, shape: string | undefined, values: readonly unknown[], build: Build<R>): Promise<R[]> {
-  if (shape !== undefined) return executeCached<R>(db, shape, values, build);
-  return (await db.executeQuery<R>(build((index) => values[index] as never).compile())).rows;
 }
 
 /** The next slice of a walk: ids strictly between the bounds, groups already represented left out. */
@@ -73,7 +57,7 @@ async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter
     slice.ascending,
     skipKeys.length,
   ].join(' ');
-  return execute<R>(db, padded && shape, values, (param) => {
+  return executeCached<R>(db, padded && shape, values, (param) => {
     let at = 1;
     const next = () => param(at++);
     const typeParams = types.map(next);
@@ -95,7 +79,7 @@ async function runSlice<R>(db: Db, accountId: string, filter: NotificationFilter
     query = query.orderBy('notifications.id', slice.ascending ? 'asc' : 'desc').limit(literalLimit(slice.limit));
     return (
       columns === 'rows'
-        ? query.leftJoin('statuses', 'statuses.id', 'notifications.status_id').selectAll('notifications').select(VIEW_COLUMNS)
+        ? query.leftJoin('statuses', 'statuses.id', 'notifications.status_id').selectAll('notifications').select(JSON_COLUMNS)
         : query.select(['notifications.id', 'notifications.type', 'notifications.group_key'])
     ) as unknown as Compilable<R>;
   });
@@ -126,7 +110,7 @@ export async function loadGroupStats(db: Db, accountId: string, groupKeys: reado
   const padded = padKeys(groupKeys);
   const keys = padded ?? groupKeys;
   const shape = ['groupStats', keys.length, range.lower !== undefined, range.upper !== undefined].join(' ');
-  const rows = await execute<{ group_key: string | null; count: number; min_id_in_range: number | null }>(
+  const rows = await executeCached<{ group_key: string | null; count: number; min_id_in_range: number | null }>(
     db,
     padded && shape,
     [accountId, range.lower, range.upper, ...keys],
@@ -158,8 +142,7 @@ export type GroupSample = GroupSampleRow & { readonly account_json: string };
  * the top sorted them all (measured twice as slow on large groups, on both engines). PostgreSQL runs it as
  * one LATERAL subquery per key (a UNION of many branches costs it milliseconds of planning); SQLite has no
  * LATERAL and plans a UNION ALL cheaply. Written as SQL text: the conditions are visibleNotifications'
- * with filtered ones included (group members are never filtered). The sample size is a literal: SQLite
- * ran these branches four times slower with a bound LIMIT.
+ * with filtered ones included (group members are never filtered).
  */
 export async function loadGroupSamples(
   db: Db,
@@ -176,12 +159,12 @@ export async function loadGroupSamples(
   const keys = padded ?? groupKeys;
   const shape = ['groupSamples', dialect, sampleSize, upper !== undefined, postgres ? '' : keys.length].join(' ');
   const values = postgres ? [accountId, upper, keys] : [accountId, upper, ...keys];
-  const rows = await execute<GroupSample>(db, padded && shape, values, (param) => {
+  const rows = await executeCached<GroupSample>(db, padded && shape, values, (param) => {
     const top = upper === undefined ? sql`` : sql` and n.id <= ${param(1)}`;
     const newest = (key: RawBuilder<unknown>) => sql`select n.group_key, n.id, n.from_account_id, n.created_at, a.json as account_json
       from notifications n inner join accounts a on a.id = n.from_account_id
       where n.account_id = ${param(0)} and a.suspended = 0 and n.group_key = ${key}${top}
-      order by n.id desc limit ${sql.lit(sampleSize)}`;
+      order by n.id desc limit ${literalLimit(sampleSize)}`;
     const query = postgres
       ? sql<GroupSample>`select s.* from unnest(cast(${param(2)} as text[])) as k(key)
           cross join lateral (${newest(sql.ref('k.key'))}) s`
@@ -203,9 +186,9 @@ export async function findGroupHead(db: Db, accountId: string, groupKey: string)
     .where('notifications.group_key', '=', groupKey)
     .leftJoin('statuses', 'statuses.id', 'notifications.status_id')
     .selectAll('notifications')
-    .select(VIEW_COLUMNS)
+    .select(JSON_COLUMNS)
     .orderBy('notifications.id', 'desc')
-    .limit(1)
+    .limit(literalLimit(1))
     .executeTakeFirst();
 }
 
@@ -224,7 +207,7 @@ export async function listGroupActors(db: Db, accountId: string, groupKey: strin
     .select(['notifications.id', 'notifications.from_account_id', 'accounts.json as account_json']);
   if (lower !== undefined) query = query.where('notifications.id', '>', lower);
   if (upper !== undefined) query = query.where('notifications.id', '<', upper);
-  const rows = await query.orderBy('notifications.id', ascending ? 'asc' : 'desc').limit(page.limit).execute();
+  const rows = await query.orderBy('notifications.id', ascending ? 'asc' : 'desc').limit(literalLimit(page.limit)).execute();
   return ascending ? rows.reverse() : rows;
 }
 

@@ -57,12 +57,12 @@ export interface NotificationView extends NotificationRow {
 
 // The actor join is there anyway (to hide suspended actors): reading its JSON in the same query, and the
 // status's through one more index lookup, answers a page with one query instead of three.
-const VIEW_COLUMNS = [
-  ...COLUMNS,
+export const JSON_COLUMNS = [
   'accounts.json as account_json',
   'accounts.username as account_username',
   'statuses.json as status_json',
 ] as const;
+const VIEW_COLUMNS = [...COLUMNS, ...JSON_COLUMNS] as const;
 
 /** One page, newest first (SPEC §1.6: with min_id the rows just above the cursor, walked oldest first). */
 export async function listNotifications(
@@ -133,7 +133,7 @@ export async function countNotifications(
   let inner = visibleNotifications(db, accountId, filter).select('notifications.id');
   if (afterId !== undefined) inner = inner.where('notifications.id', '>', afterId);
   const row = await db
-    .selectFrom(inner.limit(cap).as('unread'))
+    .selectFrom(inner.limit(literalLimit(cap)).as('unread'))
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .executeTakeFirstOrThrow();
   return Number(row.count);

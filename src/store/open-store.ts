@@ -152,10 +152,10 @@ export async function isReachable(db: Kysely<Database>): Promise<boolean> {
 }
 
 /**
- * A LIMIT written into the SQL. This SQLite build has STAT4, under which a bound LIMIT makes SQLite plan
- * the statement again on every run: 28–55 µs more per v1 page query, timed on an empty store and on one
- * of 200,000 notifications. Limits are small validated integers, so each is a
- * shape of its own (executeCached).
+ * Every LIMIT is written into the SQL through this. This SQLite build has STAT4, under which a bound LIMIT
+ * (what Kysely makes of `.limit(n)`) makes SQLite plan the statement again on every run: 28–55 µs more per
+ * v1 page query, timed on an empty store and on one of 200,000 notifications. Limits are small validated
+ * integers, so in a cached query each is a shape of its own (executeCached).
  */
 export function literalLimit(limit: number): RawBuilder<number> {
   if (!Number.isSafeInteger(limit) || limit < 0) throw new RangeError(`LIMIT must be a non-negative integer, got ${limit}`);
@@ -174,6 +174,15 @@ export const placeholders = (param: (index: number) => never, from: number, coun
 /** Id lists up to this long are worth a cached query per length (an event's, a claim's); longer ones are built. */
 export const CACHED_LIST_LENGTH = 16;
 
+/**
+ * The shape of a query over lists of values, named by their lengths while every list is at most
+ * CACHED_LIST_LENGTH long; undefined beyond (a batch's lists, built with their values each time).
+ */
+export function listShape(name: string, ...lists: readonly (readonly unknown[])[]): string | undefined {
+  if (lists.some((list) => list.length > CACHED_LIST_LENGTH)) return undefined;
+  return [name, ...lists.map((list) => list.length)].join(' ');
+}
+
 const templates = new WeakMap<object, Map<string, CompiledQuery>>();
 
 /**
@@ -182,14 +191,16 @@ const templates = new WeakMap<object, Map<string, CompiledQuery>>();
  * only fill in the values. Kysely's builder and compiler were ~13% of GET /api/v1/notifications (bench
  * profile). `shape` must name everything that changes the SQL (which conditions, list lengths, order),
  * and `build` must read nothing but placeholders from the request: the SQL and its semantics stay exactly
- * what Kysely compiles, on both engines.
+ * what Kysely compiles, on both engines. Without a shape (an unbounded one, say a long list), the query
+ * is built with the values in place and nothing is kept.
  */
 export async function executeCached<R>(
   db: Db,
-  shape: string,
+  shape: string | undefined,
   values: readonly unknown[],
   build: (param: (index: number) => never) => Compilable<R>,
 ): Promise<R[]> {
+  if (shape === undefined) return (await db.executeQuery<R>(build((index) => values[index] as never).compile())).rows;
   // The compiled SQL depends on the engine only; the adapter is one per store.
   const adapter = db.getExecutor().adapter;
   let byShape = templates.get(adapter);
