@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { buildApp } from '../http/build-app.js';
 import { registerHttpMetrics } from '../http/metrics.js';
+import { registerHealthRoutes } from '../http/routes/health.js';
 import { createPushSender } from '../push/sender.js';
 import { createDeliveryMetrics, registerDeliveryQueueMetrics } from '../queue/delivery-metrics.js';
 import { createEncryptionPool } from '../push/encryption-pool.js';
@@ -15,8 +16,8 @@ import { createConfiguredSigner, parseConfiguredAllowList, resolveVapidSubject }
 import { loadAdminToken, loadVapidKeys } from '../services/secrets.js';
 import { createPostgresBus } from '../stream/postgres-bus.js';
 import { deliveryQueueStats } from '../store/deliveries.js';
-import { isMigrated, migrateToLatest } from '../store/migrations.js';
-import { isReachable, openStore } from '../store/open-store.js';
+import { migrateToLatest } from '../store/migrations.js';
+import { openStore, type Store } from '../store/open-store.js';
 
 /** In-flight sends get this long to finish on shutdown; the rest are left to their leases. */
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -136,19 +137,14 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
  */
 async function listenForProbes(
   config: Config,
-  store: ReturnType<typeof openStore>,
+  store: Store,
   registry: Registry,
   logger: pino.Logger,
   closers: (() => Promise<void>)[],
 ): Promise<void> {
   const app = Fastify({ logger: false });
   registerHttpMetrics(app, registry, config.metricsToken);
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    if (!(await isReachable(store.db))) return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
-    if (!(await isMigrated(store.db, store.dialect))) return reply.code(503).send({ status: 'unavailable', reason: 'migrations pending' });
-    return { status: 'ok' };
-  });
+  registerHealthRoutes(app, store);
   try {
     await app.listen({ port: config.port, host: config.host });
     logger.info({ port: config.port, host: config.host }, 'worker probes and metrics listening');

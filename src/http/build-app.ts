@@ -10,7 +10,7 @@ import { handleError } from './error-table.js';
 import { registerClientAuth } from './auth.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
-import { healthRoutes } from './routes/health.js';
+import { registerHealthRoutes } from './routes/health.js';
 import { instanceRoutes } from './routes/instance.js';
 import { markerRoutes } from './routes/markers.js';
 import { notificationRoutesV1 } from './routes/notifications-v1.js';
@@ -64,7 +64,7 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   });
 
   registerHttpMetrics(app, deps.metricsRegistry ?? new Registry(), deps.config.metricsToken);
-  await app.register(healthRoutes, { deps });
+  registerHealthRoutes(app, deps.store);
   await app.register(adminRoutes, { deps, prefix: '/api/admin/v1' });
   await app.register(pushUnsubscribeRoutes, { deps });
   await app.register(

@@ -18,12 +18,13 @@ export type ThreadAnswer =
   | { readonly id: number; readonly result: EncryptedPush }
   | { readonly id: number; readonly error: { readonly code?: PushErrorCode; readonly message: string } };
 
-function encryptHere(job: EncryptJob): EncryptedPush {
+/** Encrypts one job where it is called; the pool's threads run this too (encryption-thread.ts). */
+export function encryptJob(job: EncryptJob): EncryptedPush {
   return encryptPush({ subscription: job, payload: job.payload, random: randomBytes, createEphemeralKey });
 }
 
 /** On the calling thread: the default, and what a failed thread falls back to. */
-export const encryptInline: Encrypt = async (job) => encryptHere(job);
+export const encryptInline: Encrypt = async (job) => encryptJob(job);
 
 export interface EncryptionPool {
   readonly encrypt: Encrypt;

@@ -75,7 +75,7 @@ export function createBatchDeliveryHandler(
   const { db, metrics } = deps;
 
   const skip = async (delivery: DeliveryRow, reason: string, origin = 'none'): Promise<AttemptResult> => {
-    await (deps.complete ?? ((id: number) => completeDelivery(db, id)))(delivery.id);
+    await completeWith(deps, delivery.id);
     metrics.recordOutcome(origin, 'skipped', null, false);
     return { kind: 'skipped', reason };
   };
@@ -158,6 +158,9 @@ export async function send(
   }
 }
 
+const completeWith = (deps: DeliveryHandlerDeps, id: number): Promise<void> =>
+  deps.complete ? deps.complete(id) : completeDelivery(deps.db, id);
+
 /** Applies an outcome to the store; returns the metric label of what was done. */
 async function act(
   deps: DeliveryHandlerDeps,
@@ -170,7 +173,7 @@ async function act(
   const where = { deliveryId: delivery.id, subscriptionId: subscription.id, origin, attempt: delivery.attempts };
   switch (outcome.kind) {
     case 'delivered':
-      await (deps.complete ?? ((id: number) => completeDelivery(db, id)))(delivery.id);
+      await completeWith(deps, delivery.id);
       return 'delivered';
     case 'gone':
       await removeSubscription(deps, subscription, outcome.reason);

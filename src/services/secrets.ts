@@ -1,7 +1,7 @@
 // Secrets Herald makes for itself on first start: the admin token (a file in the data directory) and the
 // VAPID key pair (in the store, so every process of a PostgreSQL deployment signs with the same key).
 import { randomBytes } from 'node:crypto';
-import { generateVapidKeys } from '../push/keys.js';
+import { generateVapidKeys, type VapidKeyPair } from '../push/keys.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -24,17 +24,12 @@ export function loadAdminToken(config: Config): AdminTokenResult {
   return { token, created: true };
 }
 
-export interface VapidKeys {
-  readonly publicKey: string;
-  readonly privateKey: string;
-}
-
 /** Keys from the settings, else the stored pair, else a new pair stored once. Never regenerated silently. */
-export async function loadVapidKeys(config: Config, db: Db): Promise<VapidKeys & { created: boolean }> {
+export async function loadVapidKeys(config: Config, db: Db): Promise<VapidKeyPair & { created: boolean }> {
   if (config.vapidPublicKey && config.vapidPrivateKey) {
     return { publicKey: config.vapidPublicKey, privateKey: config.vapidPrivateKey, created: false };
   }
   const fresh = generateVapidKeys();
-  const stored = JSON.parse(await initSetting(db, 'vapid_keys', JSON.stringify(fresh))) as VapidKeys;
+  const stored = JSON.parse(await initSetting(db, 'vapid_keys', JSON.stringify(fresh))) as VapidKeyPair;
   return { ...stored, created: stored.privateKey === fresh.privateKey };
 }
