@@ -30,11 +30,19 @@ async function measure(label: string, run: () => Promise<LoadResult>, repeats: n
   };
 }
 
+/** The seeded store: a status for every tenth account, at least 100. */
+const storeOf = ({ accounts, notifications }: { accounts: number; notifications: number }, tokens: number) => ({
+  accounts,
+  notifications,
+  statuses: Math.max(100, accounts / 10),
+  tokens,
+});
+
 /** Seeds a store through the admin API and reports the batch ingest rate and the server's peak memory. */
 export async function benchIngest(options: { accounts: number; notifications: number }) {
   const herald = await startHerald();
   try {
-    const seeded = await seed(herald.url, { ...options, statuses: Math.max(100, options.accounts / 10), tokens: 1 });
+    const seeded = await seed(herald.url, storeOf(options, 1));
     return { ...options, ingestEventsPerSecond: seeded.ingestEventsPerSecond, peakRssMb: herald.peakRssMb() };
   } finally {
     await herald.stop();
@@ -46,7 +54,7 @@ export async function benchApi(options: ApiOptions) {
   const herald = await startHerald();
   const baselineBody = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'herald-baseline-')), 'page.json');
   try {
-    const seeded = await seed(herald.url, { ...options, statuses: Math.max(100, options.accounts / 10), tokens: 200 });
+    const seeded = await seed(herald.url, storeOf(options, 200));
     const ingestPeakRssMb = herald.peakRssMb();
     progress(`ingest: ${seeded.ingestEventsPerSecond.toFixed(0)} events/s through the batch endpoint, peak RSS ${ingestPeakRssMb.toFixed(0)} MB`);
     // The baseline answers the very bytes of a full Herald page.

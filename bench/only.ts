@@ -7,34 +7,17 @@ import { benchDelivery } from './delivery.js';
 
 const part = process.argv[2];
 const quick = process.argv.includes('--quick');
+const store = {
+  accounts: Number(process.env.BENCH_ACCOUNTS ?? 1000),
+  notifications: Number(process.env.BENCH_NOTIFICATIONS ?? (quick ? 20_000 : 100_000)),
+};
+const show = (figures: unknown) => console.log(JSON.stringify(figures, null, 2));
 if (part === 'delivery') {
-  console.log(JSON.stringify(await benchDelivery({ deliveries: quick ? 500 : 5000, repeats: 1 }), null, 2));
+  show(await benchDelivery({ deliveries: quick ? 500 : 5000, repeats: 1 }));
 } else if (part === 'api') {
-  const seconds = Number(process.env.BENCH_SECONDS ?? 3);
-  console.log(
-    JSON.stringify(
-      await benchApi({
-        accounts: Number(process.env.BENCH_ACCOUNTS ?? 1000),
-        notifications: Number(process.env.BENCH_NOTIFICATIONS ?? (quick ? 20_000 : 100_000)),
-        seconds,
-        repeats: 1,
-        connections: 10,
-      }),
-      null,
-      2,
-    ),
-  );
+  show(await benchApi({ ...store, seconds: Number(process.env.BENCH_SECONDS ?? 3), repeats: 1, connections: 10 }));
 } else if (part === 'ingest') {
-  console.log(
-    JSON.stringify(
-      await benchIngest({
-        accounts: Number(process.env.BENCH_ACCOUNTS ?? 1000),
-        notifications: Number(process.env.BENCH_NOTIFICATIONS ?? (quick ? 20_000 : 100_000)),
-      }),
-      null,
-      2,
-    ),
-  );
+  show(await benchIngest(store));
 } else {
   console.error('usage: tsx bench/only.ts delivery|api|ingest [--quick]');
   process.exit(2);

@@ -2,6 +2,7 @@
 // when its row is gone, and a failed delete fails every caller of that batch (their rows keep their leases).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliveryCompleter } from '../../src/queue/delivery-completer.js';
+import { queueDeliveries } from '../support/fixtures.js';
 import { createTestStore, ENGINES, type TestStore } from '../support/test-app.js';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
@@ -13,26 +14,7 @@ describe.each(ENGINES)('delivery completer on %s', (engine) => {
   });
   afterEach(() => ts.close());
 
-  async function queue(count: number): Promise<number[]> {
-    const rows = await ts.store.db
-      .insertInto('deliveries')
-      .values(
-        Array.from({ length: count }, (_, i) => ({
-          subscription_id: 1,
-          notification_id: i + 1,
-          account_id: 'a',
-          next_attempt_at: T0,
-          attempts: 0,
-          lease_until: null,
-          last_status: null,
-          given_up_at: null,
-          created_at: T0,
-        })),
-      )
-      .returning('id')
-      .execute();
-    return rows.map((r) => r.id);
-  }
+  const queue = (count: number) => queueDeliveries(ts.store.db, count, T0);
   const remaining = async () => (await ts.store.db.selectFrom('deliveries').select('id').orderBy('id').execute()).map((r) => r.id);
 
   it('deletes what finished in one turn in one flush, and resolves every caller after it', async () => {

@@ -9,6 +9,7 @@ import {
   pruneGivenUpDeliveries,
   rescheduleDelivery,
 } from '../../src/store/deliveries.js';
+import { queueDeliveries } from '../support/fixtures.js';
 import { createTestStore, ENGINES, type TestStore } from '../support/test-app.js';
 
 const T0 = Date.parse('2026-11-22T12:00:00.000Z');
@@ -23,24 +24,7 @@ describe.each(ENGINES)('delivery outbox on %s', (engine) => {
 
   const db = () => ts.store.db;
   const dialect = () => ts.store.dialect;
-  async function queue(count: number, at = T0): Promise<void> {
-    await db()
-      .insertInto('deliveries')
-      .values(
-        Array.from({ length: count }, (_, i) => ({
-          subscription_id: 1,
-          notification_id: i + 1,
-          account_id: 'a',
-          next_attempt_at: at,
-          attempts: 0,
-          lease_until: null,
-          last_status: null,
-          given_up_at: null,
-          created_at: at,
-        })),
-      )
-      .execute();
-  }
+  const queue = (count: number, at = T0) => queueDeliveries(db(), count, at);
   const claim = (now: number, limit = 100) => claimDueDeliveries(db(), dialect(), { now, leaseMs: LEASE, limit });
 
   it('claims due rows with a lease and counts the attempt', async () => {

@@ -1,4 +1,6 @@
-// Complete Mastodon entities as a host platform would send them.
+// Complete Mastodon entities as a host platform would send them, and outbox rows for queue tests.
+import type { Db } from '../../src/store/schema.js';
+
 export function accountJson(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     id,
@@ -55,4 +57,26 @@ export function statusJson(id: string, authorId: string, extra: Record<string, u
     edited_at: null,
     ...extra,
   };
+}
+
+/** `count` fresh outbox rows for subscription 1 of account 'a', due at `at`; their ids, in order. */
+export async function queueDeliveries(db: Db, count: number, at: number): Promise<number[]> {
+  const rows = await db
+    .insertInto('deliveries')
+    .values(
+      Array.from({ length: count }, (_, i) => ({
+        subscription_id: 1,
+        notification_id: i + 1,
+        account_id: 'a',
+        next_attempt_at: at,
+        attempts: 0,
+        lease_until: null,
+        last_status: null,
+        given_up_at: null,
+        created_at: at,
+      })),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
 }
