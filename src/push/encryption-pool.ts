@@ -50,7 +50,7 @@ export interface EncryptionPoolOptions {
   readonly spawn?: () => Worker;
 }
 
-/** `threads` workers taking messages in turn; 0 encrypts inline. */
+/** `threads` workers taking messages in turn, each started with its first message; 0 encrypts inline. */
 export function createEncryptionPool(threads: number, options: EncryptionPoolOptions = {}): EncryptionPool {
   if (threads <= 0) return { encrypt: encryptInline, close: async () => {} };
   const { onFailure = () => {}, spawn = spawnEncryptionThread } = options;
@@ -82,11 +82,13 @@ export function createEncryptionPool(threads: number, options: EncryptionPoolOpt
     thread.worker.on('exit', (code) => fail(new Error(`encryption thread exited with code ${code}`)));
     return thread;
   };
-  const pool = Array.from({ length: threads }, start);
+  // Started on first use: a process that sends no pushes (or few) does not carry idle threads' heaps.
+  const pool: (Thread | undefined)[] = new Array(threads).fill(undefined);
 
   return {
     encrypt(job) {
-      const thread = pool[turn++ % pool.length];
+      const slot = turn++ % pool.length;
+      const thread = (pool[slot] ??= start());
       if (!thread.alive) return encryptInline(job);
       return new Promise((resolve, reject) => {
         const id = nextId++;
@@ -97,7 +99,7 @@ export function createEncryptionPool(threads: number, options: EncryptionPoolOpt
     },
     async close() {
       closing = true;
-      await Promise.all(pool.map((thread) => thread.worker.terminate()));
+      await Promise.all(pool.map((thread) => thread?.worker.terminate()));
     },
   };
 }

@@ -63,6 +63,8 @@ describe('encryption pool', () => {
       return worker;
     };
     pool = createEncryptionPool(1, { onFailure: (error) => failures.push(error), spawn });
+    // Threads start with their first message, not before.
+    expect(workers).toHaveLength(0);
     const ua = browser();
     expect(ua.decrypt(await pool.encrypt({ ...ua.keys, standard: true, payload: 'before' }))).toBe('before');
     // The thread ends while messages are in flight: they and later ones still arrive.
