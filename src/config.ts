@@ -20,6 +20,19 @@ export interface Config {
   /** Worker threads that encrypt push messages; 0 encrypts on the main thread. */
   readonly pushThreads: number;
   readonly logLevel: string;
+  /** The host platform's own tokens (SPEC §13); absent sources are off. */
+  readonly auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  /** RFC 9068 JWT access tokens, verified against the host's key set. */
+  readonly jwt: { readonly jwksUrl: string; readonly issuer: string; readonly audience: string | undefined } | undefined;
+  /** RFC 7662 token introspection with HTTP Basic client authentication. */
+  readonly introspection: { readonly url: string; readonly clientId: string; readonly clientSecret: string } | undefined;
+  /** The claim that names the account. */
+  readonly accountClaim: string;
+  readonly cacheSeconds: number;
+  readonly recheckSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -39,7 +52,7 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-function readUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+function readUrl(env: NodeJS.ProcessEnv, name: string, fallback: string, { base = true } = {}): string {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   let url: URL;
@@ -51,8 +64,8 @@ function readUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigError(name, `must use http or https, got "${url.protocol}"`);
   }
-  // Links are built by appending paths: keep no trailing slash.
-  return url.toString().replace(/\/+$/, '');
+  // Links are built by appending paths onto a base URL: keep no trailing slash there. Endpoints stay as given.
+  return base ? url.toString().replace(/\/+$/, '') : url.toString();
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -103,5 +116,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // One core stays with the main thread's HTTP and SQL work.
     pushThreads: readInt(env, 'HERALD_PUSH_THREADS', Math.min(4, os.availableParallelism() - 1), 0, 64),
     logLevel,
+    auth: readAuthConfig(env),
+  });
+}
+
+/** SPEC §13: each token source is all there or all absent; half a configuration stops start-up, naming what is missing. */
+function readAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
+  const jwksUrl = env.HERALD_AUTH_JWKS_URL ? readUrl(env, 'HERALD_AUTH_JWKS_URL', '', { base: false }) : undefined;
+  const issuer = env.HERALD_AUTH_ISSUER || undefined;
+  const audience = env.HERALD_AUTH_AUDIENCE || undefined;
+  if (jwksUrl !== undefined && issuer === undefined) {
+    throw new ConfigError('HERALD_AUTH_ISSUER', 'is required with HERALD_AUTH_JWKS_URL: set it to the "iss" your authorization server writes into its access tokens');
+  }
+  if (jwksUrl === undefined && (issuer !== undefined || audience !== undefined)) {
+    throw new ConfigError('HERALD_AUTH_JWKS_URL', `is required with ${issuer !== undefined ? 'HERALD_AUTH_ISSUER' : 'HERALD_AUTH_AUDIENCE'}: set it to your authorization server's JWKS URL, or unset both`);
+  }
+  const introspectionUrl = env.HERALD_AUTH_INTROSPECTION_URL ? readUrl(env, 'HERALD_AUTH_INTROSPECTION_URL', '', { base: false }) : undefined;
+  const clientId = env.HERALD_AUTH_CLIENT_ID || undefined;
+  const clientSecret = env.HERALD_AUTH_CLIENT_SECRET || undefined;
+  if (introspectionUrl !== undefined) {
+    const missing = clientId === undefined ? 'HERALD_AUTH_CLIENT_ID' : clientSecret === undefined ? 'HERALD_AUTH_CLIENT_SECRET' : undefined;
+    if (missing) throw new ConfigError(missing, 'is required with HERALD_AUTH_INTROSPECTION_URL: Herald authenticates to the introspection endpoint with HTTP Basic (client id and secret)');
+  } else if (clientId !== undefined || clientSecret !== undefined) {
+    throw new ConfigError('HERALD_AUTH_INTROSPECTION_URL', 'is required with HERALD_AUTH_CLIENT_ID and HERALD_AUTH_CLIENT_SECRET: set it to your authorization server\'s RFC 7662 endpoint, or unset them');
+  }
+  const accountClaim = env.HERALD_AUTH_ACCOUNT_CLAIM || 'sub';
+  return Object.freeze({
+    jwt: jwksUrl === undefined ? undefined : Object.freeze({ jwksUrl, issuer: issuer!, audience }),
+    introspection:
+      introspectionUrl === undefined ? undefined : Object.freeze({ url: introspectionUrl, clientId: clientId!, clientSecret: clientSecret! }),
+    accountClaim,
+    cacheSeconds: readInt(env, 'HERALD_AUTH_CACHE_SECONDS', 60, 0, 86_400),
+    recheckSeconds: readInt(env, 'HERALD_AUTH_RECHECK_SECONDS', 3600, 0, 30 * 86_400),
   });
 }

@@ -18,6 +18,9 @@ import { createPostgresBus } from '../stream/postgres-bus.js';
 import { deliveryQueueStats } from '../store/deliveries.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { openStore, type Store } from '../store/open-store.js';
+import { createTokenResolver } from '../auth/token-resolver.js';
+import { createPushTokenRecheck } from '../auth/push-token-recheck.js';
+import { startTokenPruning } from '../auth/token-pruning.js';
 
 /** In-flight sends get this long to finish on shutdown; the rest are left to their leases. */
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -59,6 +62,21 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
+    // One resolver per process: the client API asks it who a bearer is, the worker re-checks push tokens with it.
+    const tokens = createTokenResolver({
+      db: store.db,
+      now: Date.now,
+      auth: config.auth,
+      bus,
+      metrics: registry,
+      onUnavailable: (error) => logger.warn({ reason: error.detail }, 'token source unavailable; answering 503'),
+    });
+    closers.push(() => tokens.close());
+    if (tokens.preload) {
+      await tokens.preload().catch((err: unknown) =>
+        logger.warn({ err }, `cannot fetch the key set at HERALD_AUTH_JWKS_URL (${config.auth.jwt?.jwksUrl}) yet; JWTs get 503 until it answers`),
+      );
+    }
     let worker: DeliveryWorker | undefined;
     registerDeliveryQueueMetrics(registry, {
       stats: () => deliveryQueueStats(store.db, Date.now()),
@@ -86,8 +104,16 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
         metrics: createDeliveryMetrics(registry),
         logger: workerLogger,
         retryBaseMs: config.pushRetryBaseMs,
+        recheckToken: createPushTokenRecheck({ db: store.db, now: Date.now, tokens, recheckSeconds: config.auth.recheckSeconds }),
       });
       worker.start();
+      const stopPruning = startTokenPruning({
+        db: store.db,
+        now: Date.now,
+        onPruned: (pruned) => workerLogger.info({ pruned }, 'pruned expired external token rows'),
+        onError: (err) => workerLogger.error({ err }, 'pruning external token rows failed'),
+      });
+      closers.push(async () => stopPruning());
       const running = worker;
       closers.push(() => running.stop(SHUTDOWN_GRACE_MS));
       logger.info({ database: store.dialect }, 'delivery worker started');
@@ -105,6 +131,7 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
         pushSecrets,
         pushAllowList: allowList,
         metricsRegistry: registry,
+        tokens,
       });
       await app.listen({ port: config.port, host: config.host });
       logger.info({ url: config.publicUrl, database: store.dialect }, 'herald is listening');

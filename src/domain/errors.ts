@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'ERR_USER_REQUIRED'
   | 'ERR_RATE_LIMITED'
   | 'ERR_PAYLOAD_TOO_LARGE'
-  | 'ERR_UNSUPPORTED_MEDIA_TYPE';
+  | 'ERR_UNSUPPORTED_MEDIA_TYPE'
+  | 'ERR_AUTH_UNAVAILABLE';
 
 export class HeraldError extends Error {
   constructor(

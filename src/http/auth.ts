@@ -4,8 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../domain/errors.js';
-import { findActiveToken } from '../store/tokens.js';
-import type { Db } from '../store/schema.js';
+import type { TokenResolver } from '../auth/token-resolver.js';
 import { bucketsFor, RateLimiter, type RateLimits } from './rate-limit.js';
 
 export const READ_NOTIFICATIONS = ['read', 'read:notifications'] as const;
@@ -62,14 +61,20 @@ const PAGINATION_KEYS = ['max_id', 'since_id', 'min_id'];
 
 export function registerClientAuth(
   app: FastifyInstance,
-  deps: { db: Db; now: () => number; rateLimits: RateLimits | null },
+  deps: { tokens: TokenResolver; now: () => number; rateLimits: RateLimits | null },
 ): void {
   const limiter = new RateLimiter();
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     const scopes = config.scopes;
     const plain = bearerToken(request);
-    const token = plain !== undefined && (scopes || config.optionalAuth) ? await findActiveToken(deps.db, plain) : undefined;
+    // SPEC §15: authentication comes first, before anything else about the request is judged.
+    // A public route still answers while the token source is down: its token is then simply not read.
+    const token =
+      plain === undefined ? undefined
+      : scopes ? await deps.tokens.resolve(plain)
+      : config.optionalAuth ? await deps.tokens.resolve(plain).catch(() => undefined)
+      : undefined;
     if (deps.rateLimits) {
       const query = (request.query ?? {}) as Record<string, unknown>;
       const decision = limiter.consume(

@@ -22,6 +22,7 @@ import { registerHttpMetrics } from './metrics.js';
 import type { AllowList } from '../push/private-address.js';
 import { loadPushSecrets, type PushSecrets } from '../services/push-secrets.js';
 import { streamingRoutes } from './routes/streaming.js';
+import { createTokenResolver, type TokenResolver } from '../auth/token-resolver.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -38,12 +39,23 @@ export interface AppDeps {
   readonly pushAllowList?: AllowList;
   /** Where /metrics reads from and HTTP metrics go; a fresh registry when absent. */
   readonly metricsRegistry?: Registry;
+  /** Who a bearer is (SPEC §13); built from the config's token sources when absent. */
+  readonly tokens?: TokenResolver;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
 
 export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
-  const deps: AppDeps = { ...given, pushSecrets: given.pushSecrets ?? (await loadPushSecrets(given.store.db)) };
+  const metricsRegistry = given.metricsRegistry ?? new Registry();
+  const tokens =
+    given.tokens ??
+    createTokenResolver({ db: given.store.db, now: given.now, auth: given.config.auth, bus: given.bus, metrics: metricsRegistry });
+  const deps: AppDeps = {
+    ...given,
+    metricsRegistry,
+    tokens,
+    pushSecrets: given.pushSecrets ?? (await loadPushSecrets(given.store.db)),
+  };
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: BODY_LIMIT,
@@ -63,14 +75,16 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     exposedHeaders: ['Link', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
   });
 
-  registerHttpMetrics(app, deps.metricsRegistry ?? new Registry(), deps.config.metricsToken);
+  // A resolver made here is closed here; one passed in belongs to the caller.
+  if (!given.tokens) app.addHook('onClose', () => tokens.close());
+  registerHttpMetrics(app, metricsRegistry, deps.config.metricsToken);
   registerHealthRoutes(app, deps.store);
   await app.register(adminRoutes, { deps, prefix: '/api/admin/v1' });
   await app.register(pushUnsubscribeRoutes, { deps });
   await app.register(
     async (api) => {
       registerClientAuth(api, {
-        db: deps.store.db,
+        tokens,
         now: deps.now,
         rateLimits: deps.rateLimits === undefined ? (deps.config.rateLimits ? DEFAULT_RATE_LIMITS : null) : deps.rateLimits,
       });

@@ -13,7 +13,11 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_RATE_LIMITED: 429,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_AUTH_UNAVAILABLE: 503,
 };
+
+/** SPEC §13: a client told the authentication service is down may try again in 5 s. */
+const RETRY_AFTER: Partial<Record<ErrorCode, string>> = { ERR_AUTH_UNAVAILABLE: '5' };
 
 /** Fastify's errors for malformed requests, with the text a client sees. */
 const FASTIFY: Readonly<Record<string, [number, string]>> = {
@@ -38,8 +42,8 @@ const FASTIFY: Readonly<Record<string, [number, string]>> = {
  */
 const MALFORMED_MULTIPART = /^Multipart: |unexpected end of multipart data|^The needle cannot/i;
 
-export function toHttpError(error: unknown): { status: number; message: string } | undefined {
-  if (error instanceof HeraldError) return { status: STATUS[error.code], message: error.message };
+export function toHttpError(error: unknown): { status: number; message: string; retryAfter?: string } | undefined {
+  if (error instanceof HeraldError) return { status: STATUS[error.code], message: error.message, retryAfter: RETRY_AFTER[error.code] };
   const e = error as Partial<FastifyError> & { status?: number };
   if (typeof e.code === 'string' && FASTIFY[e.code]) {
     const [status, message] = FASTIFY[e.code];
@@ -62,6 +66,7 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   const known = toHttpError(error);
   if (known) {
     if (known.status === 413) reply.header('connection', 'close');
+    if (known.retryAfter !== undefined) reply.header('retry-after', known.retryAfter);
     reply.code(known.status).type('application/json; charset=utf-8').send({ error: known.message });
     return;
   }

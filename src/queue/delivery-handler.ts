@@ -29,6 +29,7 @@ import type { Database } from '../store/schema.js';
 import type { Kysely } from 'kysely';
 import type { DeliveryMetrics, DeliveryOutcomeLabel } from './delivery-metrics.js';
 import type { OriginBreaker } from './origin-breaker.js';
+import type { PushTokenRecheck } from '../auth/push-token-recheck.js';
 
 /** SPEC §8.4, §12: nothing is sent for a notification more than 48 hours after its created_at. */
 export const PUSH_MAX_AGE_MS = 48 * 60 * 60 * 1000;
@@ -49,6 +50,8 @@ export interface DeliveryHandlerDeps extends PushMessageDeps {
   readonly retryBaseMs: number;
   /** [0, 1), for the retry jitter. */
   readonly random: () => number;
+  /** SPEC §13: asks an introspected token's source again before sending; absent when introspection is off. */
+  readonly recheckToken?: PushTokenRecheck;
   /** Removes a finished delivery's row; completeDelivery unless the worker batches them. */
   readonly complete?: (id: number) => Promise<void>;
 }
@@ -90,6 +93,23 @@ export function createBatchDeliveryHandler(
     if (now - notification.created_at > PUSH_MAX_AGE_MS) return skip(delivery, 'notification older than 48 hours', origin);
     if (!isWanted(subscription, notification)) return skip(delivery, 'alert or policy now off', origin);
 
+    if (deps.recheckToken) {
+      const verdict = await recheck(deps, subscription);
+      if (verdict === 'inactive') {
+        await removeSubscription(deps, subscription, 'the access token is no longer active');
+        metrics.recordOutcome(origin, 'skipped', null, false);
+        return { kind: 'skipped', reason: 'access token no longer active' };
+      }
+      if (verdict === 'unavailable') {
+        // Nothing is deleted while the source cannot tell; the delivery waits as after a network error.
+        const context = { now, attempt: delivery.attempts, baseMs: deps.retryBaseMs, random: deps.random(), deadline: notification.created_at + PUSH_MAX_AGE_MS };
+        const outcome = classifyNetworkError({ ...context, error: new Error('token introspection unavailable') });
+        const action = await act(deps, delivery, subscription, origin, outcome);
+        metrics.recordOutcome(origin, action, null, false);
+        return { kind: 'sent', outcome, action };
+      }
+    }
+
     const pausedUntil = deps.breaker.pausedUntil(origin, now);
     if (pausedUntil !== null) {
       // A pause is our fault, not the subscription's: it does not use up a retry.
@@ -122,6 +142,17 @@ export function createBatchDeliveryHandler(
     metrics.recordOutcome(origin, action, outcome.status, true);
     return { kind: 'sent', outcome, action };
   };
+}
+
+/** A token that cannot be opened is left for the message build below to give up on. */
+async function recheck(deps: DeliveryHandlerDeps, subscription: PushSubscriptionRow): Promise<'ok' | 'inactive' | 'unavailable'> {
+  let plain: string;
+  try {
+    plain = accessTokenOf(deps.secrets, subscription);
+  } catch {
+    return 'ok';
+  }
+  return deps.recheckToken!(subscription, plain);
 }
 
 function isWanted(subscription: PushSubscriptionRow, notification: NotificationRow): boolean {

@@ -18,6 +18,7 @@ import { createBatchDeliveryHandler, type AttemptResult, type WorkerLogger } fro
 import type { DeliveryMetrics } from './delivery-metrics.js';
 import { createJobRunner } from './job-runner.js';
 import { createOriginBreaker, type OriginBreaker } from './origin-breaker.js';
+import type { PushTokenRecheck } from '../auth/push-token-recheck.js';
 
 export interface DeliveryWorkerOptions extends PushMessageDeps {
   readonly store: Store;
@@ -27,6 +28,8 @@ export interface DeliveryWorkerOptions extends PushMessageDeps {
   readonly logger: WorkerLogger;
   readonly retryBaseMs: number;
   readonly breaker?: OriginBreaker;
+  /** SPEC §13's re-check of introspected tokens before sending (absent when introspection is off). */
+  readonly recheckToken?: PushTokenRecheck;
   readonly random?: () => number;
   /** Sends in flight at most. */
   readonly concurrency?: number;

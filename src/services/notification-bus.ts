@@ -10,9 +10,18 @@ export interface CommittedNotification {
   readonly deliveries: number;
 }
 
+/** Things every process must hear of besides notifications. */
+export type BusSignal = {
+  /** Tokens revoked (SPEC §13): their streams close, cached verdicts are dropped. */
+  readonly kind: 'tokens_revoked';
+  readonly tokenIds: readonly number[];
+};
+
 export interface NotificationBus {
   publish(events: readonly CommittedNotification[]): void;
   subscribe(listener: (event: CommittedNotification) => void): () => void;
+  publishSignal(signal: BusSignal): void;
+  onSignal(listener: (signal: BusSignal) => void): () => void;
 }
 
 export function createLocalBus(): NotificationBus {
@@ -25,6 +34,13 @@ export function createLocalBus(): NotificationBus {
     subscribe(listener) {
       emitter.on('notification', listener);
       return () => emitter.off('notification', listener);
+    },
+    publishSignal(signal) {
+      emitter.emit('signal', signal);
+    },
+    onSignal(listener) {
+      emitter.on('signal', listener);
+      return () => emitter.off('signal', listener);
     },
   };
 }

@@ -174,10 +174,26 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/** SPEC §13: the host platform's tokens keep a local row with their source; account-wide revocations keep a cut-off. */
+const hostTokens: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('tokens').addColumn('source', 'text', (c) => c.notNull().defaultTo('own')).execute();
+    await db.schema.alterTable('tokens').addColumn('expires_at', 'bigint').execute();
+    await db.schema.alterTable('tokens').addColumn('confirmed_at', 'bigint').execute();
+    // Pruning looks for external tokens past their expiry or not seen for long.
+    await db.schema.createIndex('tokens_source_confirmed').on('tokens').columns(['source', 'confirmed_at']).execute();
+    await db.schema
+      .createTable('token_cutoffs')
+      .addColumn('account_id', 'text', (c) => c.primaryKey())
+      .addColumn('revoked_before', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.dialect) };
+    return { '0001_initial': initial(this.dialect), '0002_host_tokens': hostTokens };
   }
 }
 

@@ -33,6 +33,20 @@ export interface TokensTable {
   client_name: string | null;
   created_at: number;
   revoked_at: number | null;
+  /** Where the token comes from (SPEC §13): own (minted here), imported, jwt or introspection. */
+  source: TokenSource;
+  /** External tokens: when the token expires (epoch ms), if it says. */
+  expires_at: number | null;
+  /** External tokens: when its source last said it is valid (introspection re-checks, pruning). */
+  confirmed_at: number | null;
+}
+
+export type TokenSource = 'own' | 'imported' | 'jwt' | 'introspection';
+
+/** "Log out everywhere" (SPEC §13): external tokens of the account issued before this are refused. */
+export interface TokenCutoffsTable {
+  account_id: string;
+  revoked_before: number;
 }
 
 export interface NotificationsTable {
@@ -141,6 +155,7 @@ export interface Database {
   accounts: AccountsTable;
   statuses: StatusesTable;
   tokens: TokensTable;
+  token_cutoffs: TokenCutoffsTable;
   notifications: NotificationsTable;
   idempotency_keys: IdempotencyKeysTable;
   group_buckets: GroupBucketsTable;

@@ -2,11 +2,12 @@
 // ingested by one `herald web` reaches the streams of every other process and wakes every worker.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import type { CommittedNotification, NotificationBus } from '../services/notification-bus.js';
+import type { BusSignal, CommittedNotification, NotificationBus } from '../services/notification-bus.js';
 
 const CHANNEL = 'herald_notifications';
 /** NOTIFY payloads are limited to 8000 bytes: events are sent in chunks well below that. */
 const EVENTS_PER_NOTIFY = 50;
+const TOKEN_IDS_PER_NOTIFY = 400;
 
 export interface PostgresBus extends NotificationBus {
   close(): Promise<void>;
@@ -25,23 +26,34 @@ export async function createPostgresBus(connectionString: string, local: Notific
   listener.on('notification', (message) => {
     if (message.channel !== CHANNEL || !message.payload) return;
     try {
-      const parsed = JSON.parse(message.payload) as { origin: string; events: CommittedNotification[] };
+      const parsed = JSON.parse(message.payload) as { origin: string; events?: CommittedNotification[]; signal?: BusSignal };
       // This process already delivered its own events locally.
-      if (parsed.origin !== origin) local.publish(parsed.events);
+      if (parsed.origin === origin) return;
+      if (parsed.events) local.publish(parsed.events);
+      if (parsed.signal) local.publishSignal(parsed.signal);
     } catch {
       // Not ours: another program may use the channel name.
     }
   });
+  // Best effort: a lost wake-up only delays a push until the worker's next poll, and a lost revocation
+  // is caught by each process's stream sweep (src/stream/stream-connections.ts) within seconds.
+  const notify = (message: object): void => {
+    const payload = JSON.stringify({ origin, ...message });
+    chain = chain.then(() => sender.query('select pg_notify($1, $2)', [CHANNEL, payload])).catch(() => {});
+  };
   return {
     publish(events) {
       local.publish(events);
-      for (let i = 0; i < events.length; i += EVENTS_PER_NOTIFY) {
-        const payload = JSON.stringify({ origin, events: events.slice(i, i + EVENTS_PER_NOTIFY) });
-        // Best effort: a lost wake-up only delays a push until the worker's next poll.
-        chain = chain.then(() => sender.query('select pg_notify($1, $2)', [CHANNEL, payload])).catch(() => {});
-      }
+      for (let i = 0; i < events.length; i += EVENTS_PER_NOTIFY) notify({ events: events.slice(i, i + EVENTS_PER_NOTIFY) });
     },
     subscribe: local.subscribe,
+    publishSignal(signal) {
+      local.publishSignal(signal);
+      for (let i = 0; i < signal.tokenIds.length; i += TOKEN_IDS_PER_NOTIFY) {
+        notify({ signal: { ...signal, tokenIds: signal.tokenIds.slice(i, i + TOKEN_IDS_PER_NOTIFY) } });
+      }
+    },
+    onSignal: local.onSignal,
     async close() {
       await chain;
       await listener.end().catch(() => {});

@@ -6,7 +6,8 @@ import { isObject, readId, toAccountRecord, toStatusRecord } from '../../domain/
 import { ingestEvents, type IngestOutcome } from '../../services/ingest.js';
 import { completeNotificationContext } from '../../services/notification-views.js';
 import { deleteAccount, deleteStatus, findAccount, upsertAccount, upsertStatus } from '../../store/accounts.js';
-import { hashToken, insertToken, revokeToken } from '../../store/tokens.js';
+import { hashToken, importToken, insertToken } from '../../store/tokens.js';
+import { readRevocation, readTokenHash, revokeHostTokens } from '../../auth/token-revocation.js';
 import type { Db } from '../../store/schema.js';
 import { bearerCheck } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
@@ -66,9 +67,11 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps 
     return {};
   });
 
+  // Mints a token, or imports the host's (SPEC §13) when `access_token` or `token_sha256` names one.
   app.post('/tokens', async (request) => {
     const body = request.body;
     if (!isObject(body)) throw validationFailed('body must be a JSON object');
+    const importedHash = readTokenHash(body);
     const scopes = parseScopes(body.scopes);
     let accountId: string | null = null;
     if (body.account_id !== undefined && body.account_id !== null) {
@@ -79,29 +82,28 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps 
     if (clientName !== undefined && clientName !== null && (typeof clientName !== 'string' || clientName.length > 255)) {
       throw validationFailed('client_name must be a string of at most 255 characters');
     }
-    const plain = randomBytes(32).toString('base64url');
     const now = deps.now();
-    const row = await insertToken(db, {
-      token_hash: hashToken(plain),
-      account_id: accountId,
-      scopes: scopes.join(' '),
-      client_name: typeof clientName === 'string' ? clientName : null,
-      created_at: now,
-    });
-    return {
-      id: String(row.id),
-      access_token: plain,
-      token_type: 'Bearer',
-      scope: row.scopes,
-      created_at: Math.floor(now / 1000),
-    };
+    const values = { account_id: accountId, scopes: scopes.join(' '), client_name: typeof clientName === 'string' ? clientName : null, created_at: now };
+    if (importedHash !== undefined) {
+      const row = await importToken(db, { ...values, token_hash: importedHash });
+      if (!row) throw validationFailed('this token was revoked and cannot be imported again');
+      // Never a plain token Herald was not given (SPEC §13).
+      const given = typeof body.access_token === 'string' ? { access_token: body.access_token } : {};
+      return { id: String(row.id), ...given, token_type: 'Bearer', scope: row.scopes, created_at: Math.floor(row.created_at / 1000) };
+    }
+    const plain = randomBytes(32).toString('base64url');
+    const row = await insertToken(db, { ...values, token_hash: hashToken(plain) });
+    return { id: String(row.id), access_token: plain, token_type: 'Bearer', scope: row.scopes, created_at: Math.floor(now / 1000) };
   });
+
+  const revocationDeps = { db, bus: deps.bus, now: deps.now };
+
+  app.post('/tokens/revoke', async (request) => ({ revoked: await revokeHostTokens(revocationDeps, readRevocation(request.body)) }));
 
   app.delete('/tokens/:id', async (request) => {
     const raw = (request.params as { id: string }).id;
     if (!/^\d{1,15}$/.test(raw)) throw notFound();
-    const revoked = await db.transaction().execute((trx) => revokeToken(trx, Number(raw), deps.now()));
-    if (!revoked) throw notFound();
+    if ((await revokeHostTokens(revocationDeps, { id: Number(raw) })) === 0) throw notFound();
     return {};
   });
 

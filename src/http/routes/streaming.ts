@@ -2,7 +2,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
-import { findActiveToken } from '../../store/tokens.js';
+import { findLiveTokenIds, isExternalSource, type TokenRow } from '../../store/tokens.js';
+import { createStreamConnections, type StreamConnections } from '../../stream/stream-connections.js';
 import { authorize, bearerToken, READ_NOTIFICATIONS, type Auth } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
 import { createStreamHub, type StreamName } from '../../stream/stream-hub.js';
@@ -28,19 +29,34 @@ function streamingToken(request: FastifyRequest): string | undefined {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    streamAuth?: { token: Awaited<ReturnType<typeof findActiveToken>>; plain: string | undefined };
+    streamAuth?: { token: TokenRow | undefined; plain: string | undefined };
   }
 }
 
 export const streamingRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
   const hub = createStreamHub({ db: deps.store.db, bus: deps.bus, onError: (error) => app.log.error({ err: error }, 'stream fan-out failed') });
-  app.addHook('onClose', async () => hub.close());
+  const tokens = deps.tokens!;
+  const connections: StreamConnections = createStreamConnections({
+    tokens,
+    bus: deps.bus,
+    liveTokenIds: (ids) => findLiveTokenIds(deps.store.db, ids),
+    onError: (error) => app.log.error({ err: error }, 'stream token sweep failed'),
+  });
+  app.addHook('onClose', async () => {
+    connections.close();
+    hub.close();
+  });
+  /** Tracks a stream under its token, so revoking the token closes it; returns the untracking function. */
+  const track = (request: FastifyRequest, close: () => void): (() => void) => {
+    const token = request.streamAuth!.token!;
+    return connections.add({ tokenId: token.id, external: isExternalSource(token.source), plain: request.streamAuth!.plain!, close });
+  };
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   // Looks the token up once; each stream then checks its own scopes.
   const authenticate = async (request: FastifyRequest): Promise<void> => {
     const plain = streamingToken(request);
-    request.streamAuth = { token: plain === undefined ? undefined : await findActiveToken(deps.store.db, plain), plain };
+    request.streamAuth = { token: plain === undefined ? undefined : await tokens.resolve(plain), plain };
     authorize(request.streamAuth.token, plain, SCOPES.user);
   };
   const authFor = (request: FastifyRequest, stream: StreamName): Auth =>
@@ -64,8 +80,10 @@ export const streamingRoutes: FastifyPluginAsync<RouteOptions> = async (app, { d
       res.write(':)\n\n');
       const stop = hub.listen(auth.accountId, stream, (_s, json) => res.write(`event: notification\ndata: ${json}\n\n`));
       const heartbeat = setInterval(() => res.write(':thump\n\n'), HEARTBEAT_MS);
+      const untrack = track(request, () => res.end());
       request.raw.on('close', () => {
         clearInterval(heartbeat);
+        untrack();
         stop();
       });
     });
@@ -103,7 +121,9 @@ export const streamingRoutes: FastifyPluginAsync<RouteOptions> = async (app, { d
         subscriptions.delete(message.stream);
       }
     });
+    const untrack = track(request, () => socket.close());
     socket.on('close', () => {
+      untrack();
       for (const stop of subscriptions.values()) stop();
       subscriptions.clear();
     });
