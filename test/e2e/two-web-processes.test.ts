@@ -1,0 +1,104 @@
+// Two real `herald web` processes on one PostgreSQL (SPEC §9, §13, §16): a notification ingested through one
+// reaches a stream held by the other, and a token revoked through one loses its streams on the other
+// within 5 s; a host token imported through one works at the other.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { accountJson } from '../support/fixtures.js';
+import { freePort } from '../support/free-port.js';
+import { startHerald, type HeraldProcess } from '../support/herald-process.js';
+import { openSse, openWebSocket, within } from '../support/stream-clients.js';
+
+const ADMIN = 'e2e-admin-token-0123456789';
+
+describe('two herald web processes on one PostgreSQL', () => {
+  const processes: HeraldProcess[] = [];
+  const urls: string[] = [];
+  let database: string;
+  const server = inject('postgresUrl');
+
+  beforeAll(async () => {
+    // A database of its own: the processes use the default schema, and LISTEN/NOTIFY is per database.
+    database = `herald_mp_${randomBytes(4).toString('hex')}`;
+    await withClient(server, (c) => c.query(`create database ${database}`));
+    const url = new URL(server);
+    url.pathname = `/${database}`;
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      urls.push(`http://127.0.0.1:${port}`);
+      // The second waits for the first's migrations.
+      const process = startHerald('web', {
+        PORT: String(port),
+        DATABASE_URL: url.toString(),
+        HERALD_DATA_DIR: '/nonexistent-herald-data',
+        HERALD_ADMIN_TOKEN: ADMIN,
+        HERALD_VAPID_SUBJECT: 'mailto:e2e@herald.test',
+        HERALD_RATE_LIMITS: 'off',
+        LOG_LEVEL: 'warn',
+      });
+      processes.push(process);
+      await waitForReady(urls[i], process);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(processes.map((p) => p.kill('SIGTERM')));
+    await withClient(server, (c) => c.query(`drop database if exists ${database} with (force)`));
+  });
+
+  const admin = async (base: string, method: string, route: string, body?: unknown): Promise<any> => {
+    const res = await fetch(`${base}/api/admin/v1${route}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (res.status !== 200) throw new Error(`admin ${method} ${route}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  it('streams a notification ingested by the other process, and closes streams revoked through the other', async () => {
+    const [a, b] = urls;
+    for (const id of ['1', '2', '3']) await admin(a, 'PUT', `/accounts/${id}`, accountJson(id));
+    const own = (await admin(a, 'POST', '/tokens', { account_id: '1', scopes: 'read' })).access_token as string;
+    await admin(a, 'POST', '/tokens', { access_token: 'host-session-token-1', account_id: '1', scopes: 'read' });
+    const streams = [await openSse(b, own), await openWebSocket(b, own), await openSse(b, 'host-session-token-1'), await openWebSocket(b, 'host-session-token-1')];
+
+    const first = await admin(a, 'POST', '/notifications', { account_id: '1', type: 'follow', from_account_id: '2' });
+    for (const stream of streams) {
+      await within(
+        (async () => {
+          while (!stream.received.includes(first.id)) await new Promise((resolve) => setTimeout(resolve, 20));
+        })(),
+        5000,
+        'the notification on the other process',
+      );
+    }
+
+    const revokedAt = Date.now();
+    expect(await admin(a, 'POST', '/tokens/revoke', { account_id: '1' })).toEqual({ revoked: 2 });
+    for (const stream of streams) expect((await within(stream.closed, 5000, 'stream closed on the other process')) - revokedAt).toBeLessThan(5000);
+    await admin(a, 'POST', '/notifications', { account_id: '1', type: 'follow', from_account_id: '3' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const stream of streams) expect(stream.received).toEqual([first.id]);
+    const refused = await fetch(`${b}/api/v1/notifications`, { headers: { authorization: 'Bearer host-session-token-1' } });
+    expect(refused.status).toBe(401);
+  });
+});
+
+async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitForReady(url: string, herald: HeraldProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
+    if (herald.child.exitCode !== null) throw new Error(`herald exited:\n${herald.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`herald did not become ready:\n${herald.output()}`);
+}
