@@ -52,6 +52,13 @@ export function createIntrospectionClient(settings: IntrospectionSettings, now: 
 }
 
 /**
+ * OAuth errors about the token itself (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1). Any other 4xx, such as
+ * `invalid_client` after a rotated secret or a 429, is Herald's problem, not the token's: it must not log
+ * users out or delete their push subscriptions, so it counts as unavailable.
+ */
+const TOKEN_ERRORS = new Set(['invalid_token', 'unsupported_token_type', 'invalid_grant', 'invalid_request']);
+
+/**
  * SPEC §13's reading of an answer: `active: true` (and an `exp`, if any, in the future) is valid; `active:
  * false` or a 4xx OAuth error about the token is invalid; a 5xx or anything that is not RFC 7662 JSON means
  * the endpoint cannot tell. Pure, for table tests.
@@ -63,8 +70,8 @@ export function judgeIntrospection(status: number, body: string, accountClaim: s
   } catch {
     parsed = undefined;
   }
-  if (status >= 400 && status < 500 && isObject(parsed) && typeof parsed.error === 'string') {
-    return inactive(`introspection refused the token: ${parsed.error.slice(0, 100)}`);
+  if (status >= 400 && status < 500 && isObject(parsed) && typeof parsed.error === 'string' && TOKEN_ERRORS.has(parsed.error)) {
+    return inactive(`introspection refused the token: ${parsed.error}`);
   }
   if (status < 200 || status >= 300 || !isObject(parsed) || typeof parsed.active !== 'boolean') {
     throw new AuthUnavailable(`introspection answered ${status} without an RFC 7662 answer`);

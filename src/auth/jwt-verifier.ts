@@ -27,7 +27,13 @@ export interface JwtSettings {
 export const looksLikeJws = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(token);
 
 export function createJwtVerifier(settings: JwtSettings, now: () => number): JwtVerifier {
-  const keys = createRemoteJWKSet(new URL(settings.jwksUrl), { cooldownDuration: REFETCH_COOLDOWN_MS, timeoutDuration: 2_000 });
+  // Kept until an unknown `kid` asks for a fresh set (SPEC §13): a key in hand keeps working while the JWKS
+  // server is down, instead of every JWT failing once a cache age runs out.
+  const keys = createRemoteJWKSet(new URL(settings.jwksUrl), {
+    cooldownDuration: REFETCH_COOLDOWN_MS,
+    cacheMaxAge: Infinity,
+    timeoutDuration: 2_000,
+  });
   return {
     async verify(token) {
       try {
@@ -41,7 +47,7 @@ export function createJwtVerifier(settings: JwtSettings, now: () => number): Jwt
         });
         return toActiveToken(payload, settings.accountClaim);
       } catch (error) {
-        if (isKeySetUnavailable(error, keys.jwks() !== undefined)) {
+        if (isKeySetUnavailable(error)) {
           throw new AuthUnavailable('the JWKS of HERALD_AUTH_JWKS_URL cannot be fetched', { cause: error });
         }
         return inactive(error instanceof errors.JOSEError ? error.code : 'malformed token');
@@ -53,9 +59,11 @@ export function createJwtVerifier(settings: JwtSettings, now: () => number): Jwt
   };
 }
 
-/** The key set could not be had (timeout, network, an answer that is no key set), as opposed to a bad token. */
-function isKeySetUnavailable(error: unknown, haveKeys: boolean): boolean {
-  // jose classifies every token fault; anything else is the fetch failing (network error, refused connection).
+/**
+ * The key set could not be had (timeout, network, a non-200 answer, an answer that is no key set), as opposed
+ * to a bad token: jose gives every token fault a specific code, and a failed fetch a generic one or none.
+ */
+function isKeySetUnavailable(error: unknown): boolean {
   if (!(error instanceof errors.JOSEError)) return true;
-  return error.code === 'ERR_JWKS_TIMEOUT' || error.code === 'ERR_JWKS_INVALID' || (error.code === 'ERR_JOSE_GENERIC' && !haveKeys);
+  return error.code === 'ERR_JWKS_TIMEOUT' || error.code === 'ERR_JWKS_INVALID' || error.code === 'ERR_JOSE_GENERIC';
 }

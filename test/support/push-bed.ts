@@ -6,7 +6,7 @@ import { generateVapidKeys, type VapidKeyPair } from '../../src/push/keys.js';
 import { parseAllowList } from '../../src/push/private-address.js';
 import { createPushSender, type PushSender, type PushSenderOptions } from '../../src/push/sender.js';
 import { createVapidSigner, type VapidSigner } from '../../src/push/vapid.js';
-import { createDeliveryHandler, type AttemptResult } from '../../src/queue/delivery-handler.js';
+import { createDeliveryHandler, type AttemptResult, type DeliveryHandlerDeps } from '../../src/queue/delivery-handler.js';
 import { createDeliveryMetrics } from '../../src/queue/delivery-metrics.js';
 import { createDeliveryWorker, type DeliveryWorker, type DeliveryWorkerOptions } from '../../src/queue/delivery-worker.js';
 import { createOriginBreaker, type OriginBreaker } from '../../src/queue/origin-breaker.js';
@@ -52,10 +52,17 @@ export interface PushBed {
 
 export async function createPushBed(
   engine: Engine,
-  options: { sender?: Partial<PushSenderOptions>; allowPrivate?: string } = {},
+  options: {
+    sender?: Partial<PushSenderOptions>;
+    allowPrivate?: string;
+    /** More settings for the app (host token sources, say). */
+    env?: Record<string, string>;
+    /** Handler dependencies to add or replace (the token re-check, say), made from the bed's app. */
+    handler?: (t: TestApp) => Partial<DeliveryHandlerDeps>;
+  } = {},
 ): Promise<PushBed> {
   const allowPrivate = options.allowPrivate ?? '127.0.0.1';
-  const t = await createTestApp(engine, { env: { HERALD_PUSH_ALLOW_PRIVATE: allowPrivate } });
+  const t = await createTestApp(engine, { env: { HERALD_PUSH_ALLOW_PRIVATE: allowPrivate, ...options.env } });
   t.clock.now = Date.now();
   await t.account('1', { display_name: 'Bob', locale: 'en' });
   await t.account('2', { display_name: 'Alice', avatar_static: 'https://social.test/alice.png' });
@@ -86,7 +93,7 @@ export async function createPushBed(
     retryBaseMs: RETRY_BASE_MS,
     random: () => 0.5,
   };
-  const handle = createDeliveryHandler({ ...common, db: t.store.db, breaker });
+  const handle = createDeliveryHandler({ ...common, db: t.store.db, breaker, ...options.handler?.(t) });
   const claim = () => claimDueDeliveries(t.store.db, t.store.dialect, { now: t.clock.now, leaseMs: 60_000, limit: 100 });
   const workers: DeliveryWorker[] = [];
 
