@@ -15,12 +15,17 @@ export interface ApiOptions {
   readonly connections: number;
 }
 
-async function measure(label: string, run: () => Promise<LoadResult>, repeats: number): Promise<LoadResult> {
+export async function measure(label: string, run: () => Promise<LoadResult>, repeats: number): Promise<LoadResult> {
   const results: LoadResult[] = [];
   for (let r = 0; r < repeats; r++) {
     results.push(await run());
     progress(`  ${label} run ${r + 1}: ${results[r].rps.toFixed(0)} req/s, p99 ${results[r].p99} ms`);
   }
+  return medianOf(results);
+}
+
+/** Median rate and latencies of several runs; errors and non-2xx answers summed. */
+export function medianOf(results: readonly LoadResult[]): LoadResult {
   return {
     rps: median(results.map((x) => x.rps)),
     p50: median(results.map((x) => x.p50)),
@@ -31,7 +36,7 @@ async function measure(label: string, run: () => Promise<LoadResult>, repeats: n
 }
 
 /** The seeded store: a status for every tenth account, at least 100. */
-const storeOf = ({ accounts, notifications }: { accounts: number; notifications: number }, tokens: number) => ({
+export const storeOf = ({ accounts, notifications }: { accounts: number; notifications: number }, tokens: number) => ({
   accounts,
   notifications,
   statuses: Math.max(100, accounts / 10),

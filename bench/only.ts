@@ -1,8 +1,10 @@
-// `tsx bench/only.ts delivery|api|ingest [--quick]`: one part of the benchmark, for profiling (see
+// `tsx bench/only.ts delivery|api|ingest|auth [--quick]`: one part of the benchmark, for profiling (see
 // BENCH_HERALD_NODE_ARGS in support.ts); prints its figures as JSON. `npm run build` first.
-// api: BENCH_ACCOUNTS, BENCH_NOTIFICATIONS and BENCH_SECONDS change the store and the load; ingest only
-// seeds a store of that size.
+// api and auth: BENCH_ACCOUNTS, BENCH_NOTIFICATIONS and BENCH_SECONDS change the store and the load; auth
+// also BENCH_REPEATS and BENCH_TOKENS (tokens of each kind), and runs 3 repeats of 2 s unless told, since a
+// single run's ratio is mostly noise. ingest only seeds a store of that size.
 import { benchApi, benchIngest } from './api-listing.js';
+import { benchAuth } from './auth-listing.js';
 import { benchDelivery } from './delivery.js';
 
 const part = process.argv[2];
@@ -16,9 +18,19 @@ if (part === 'delivery') {
   show(await benchDelivery({ deliveries: quick ? 500 : 5000, repeats: 1 }));
 } else if (part === 'api') {
   show(await benchApi({ ...store, seconds: Number(process.env.BENCH_SECONDS ?? 3), repeats: 1, connections: 10 }));
+} else if (part === 'auth') {
+  show(
+    await benchAuth({
+      ...store,
+      tokens: Number(process.env.BENCH_TOKENS ?? (quick ? 50 : 200)),
+      seconds: Number(process.env.BENCH_SECONDS ?? 2),
+      repeats: Number(process.env.BENCH_REPEATS ?? 3),
+      connections: 10,
+    }),
+  );
 } else if (part === 'ingest') {
   show(await benchIngest(store));
 } else {
-  console.error('usage: tsx bench/only.ts delivery|api|ingest [--quick]');
+  console.error('usage: tsx bench/only.ts delivery|api|ingest|auth [--quick]');
   process.exit(2);
 }

@@ -4,6 +4,8 @@ import { admin, pool, progress } from './support.js';
 
 export interface Seeded {
   readonly tokens: string[];
+  /** The account of each token, in the same order. */
+  readonly tokenAccounts: string[];
   readonly ingestEventsPerSecond: number;
 }
 
@@ -38,8 +40,10 @@ export async function seed(
     }),
   );
   const tokens: string[] = [];
+  const tokenAccounts: string[] = [];
   for (let i = 0; i < options.tokens; i++) {
     const account = ids[Math.floor(rand() * ids.length)];
+    tokenAccounts.push(account);
     tokens.push((await admin(base, 'POST', '/tokens', { account_id: account, scopes: 'read write' })).access_token);
   }
   progress(`ingesting ${options.notifications} notifications in batches of 1000`);
@@ -68,5 +72,5 @@ export async function seed(
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  return { tokens, ingestEventsPerSecond: options.notifications / seconds };
+  return { tokens, tokenAccounts, ingestEventsPerSecond: options.notifications / seconds };
 }
