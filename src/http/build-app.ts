@@ -19,6 +19,7 @@ import { notificationFilteringRoutes } from './routes/notification-filtering.js'
 import { pushSubscriptionRoutes } from './routes/push-subscription.js';
 import { pushUnsubscribeRoutes } from './routes/push-unsubscribe.js';
 import { registerHttpMetrics } from './metrics.js';
+import { serializeRequest } from './log-redaction.js';
 import type { AllowList } from '../push/private-address.js';
 import { loadPushSecrets, type PushSecrets } from '../services/push-secrets.js';
 import { streamingRoutes } from './routes/streaming.js';
@@ -57,7 +58,7 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     pushSecrets: given.pushSecrets ?? (await loadPushSecrets(given.store.db)),
   };
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: withRedaction(deps.logger),
     bodyLimit: BODY_LIMIT,
     routerOptions: { querystringParser: parseQueryString, maxParamLength: 500 },
     trustProxy: false,
@@ -98,6 +99,17 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     },
   );
   return app;
+}
+
+/** The app's logger options with secrets kept out of every request line. */
+function withRedaction(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  const options = logger === true ? {} : logger;
+  return {
+    ...options,
+    serializers: { ...(options as { serializers?: object }).serializers, req: serializeRequest as never },
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]'], censor: '[REDACTED]' },
+  };
 }
 
 /** Route-plugin options: every plugin gets the same dependencies. */
