@@ -1,10 +1,11 @@
 // Plain-language text for notification types a client says it does not support (SPEC §4.1 `supported_types[]`).
 import type { NotificationType } from './notification-types.js';
 
+/** Mastodon 4.6's NotificationFallback: `summary` and `details` may be null. */
 export interface Fallback {
   readonly title: string;
-  readonly summary: string;
-  readonly description: null;
+  readonly summary: string | null;
+  readonly details: string | null;
 }
 
 const TEXTS: Partial<Record<NotificationType, { title: string; summary: (name: string) => string }>> = {
@@ -24,5 +25,5 @@ const TEXTS: Partial<Record<NotificationType, { title: string; summary: (name: s
 
 export function fallbackFor(type: NotificationType, actorName: string): Fallback | undefined {
   const text = TEXTS[type];
-  return text ? { title: text.title, summary: text.summary(actorName), description: null } : undefined;
+  return text ? { title: text.title, summary: text.summary(actorName), details: null } : undefined;
 }

@@ -25,11 +25,17 @@ export async function listPage(db: Db, accountId: string, filter: ListingFilter,
   return { rows, context: contextFromViews(rows, filter.supportedTypes) };
 }
 
-export async function showNotification(db: Db, accountId: string, rawId: unknown): Promise<NotificationPage> {
+/** One notification; `supportedTypes` as the listing's (SPEC §4.1: the fallback works here too). */
+export async function showNotification(
+  db: Db,
+  accountId: string,
+  rawId: unknown,
+  supportedTypes?: ReadonlySet<string>,
+): Promise<NotificationPage> {
   const id = parseRecordId(rawId);
   const row = id === undefined ? undefined : await findVisibleNotification(db, accountId, id);
   if (!row) throw notFound();
-  return { rows: [row], context: contextFromViews([row]) };
+  return { rows: [row], context: contextFromViews([row], supportedTypes) };
 }
 
 /** Dismisses one of the caller's notifications, hidden ones included; another account's id is a 404. */

@@ -76,6 +76,9 @@ export interface FilterSummary {
   readonly pendingNotifications: number;
 }
 
+/** SPEC §7: only filtered mentions and quotes gather into a request and count in it. */
+const REQUEST_TYPES = ['mention', 'quote'];
+
 /** Mastodon caps the pending requests count here (NotificationPolicy::MAX_MEANINGFUL_COUNT). */
 const MAX_MEANINGFUL_COUNT = 100;
 
@@ -96,7 +99,8 @@ function visibleRequests(db: Db, accountId: string) {
           .select('n.id')
           .whereRef('n.account_id', '=', 'r.account_id')
           .whereRef('n.from_account_id', '=', 'r.from_account_id')
-          .where('n.filtered', '=', 1),
+          .where('n.filtered', '=', 1)
+          .where('n.type', 'in', REQUEST_TYPES),
       ),
     )
     .select((eb) => [
@@ -111,6 +115,7 @@ function visibleRequests(db: Db, accountId: string) {
         .whereRef('n.account_id', '=', 'r.account_id')
         .whereRef('n.from_account_id', '=', 'r.from_account_id')
         .where('n.filtered', '=', 1)
+        .where('n.type', 'in', REQUEST_TYPES)
         .as('pending_count'),
       eb
         .selectFrom('notifications as n')
@@ -118,6 +123,7 @@ function visibleRequests(db: Db, accountId: string) {
         .whereRef('n.account_id', '=', 'r.account_id')
         .whereRef('n.from_account_id', '=', 'r.from_account_id')
         .where('n.filtered', '=', 1)
+        .where('n.type', 'in', REQUEST_TYPES)
         .where('n.status_id', 'is not', null)
         .orderBy('n.id', 'desc')
         .limit(literalLimit(1))

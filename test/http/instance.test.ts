@@ -24,7 +24,8 @@ describe.each(ENGINES)('instance, health and routing on %s', (engine) => {
     expect(body.uri).toBe('herald.test');
     expect(body.email).toBe('postmaster@herald.test');
     expect(body.urls.streaming_api).toBe('wss://herald.test');
-    expect(body.configuration.vapid.public_key).toBe(VAPID_PUBLIC_KEY);
+    // Padded, the same string as every subscription's server_key (SPEC §10).
+    expect(body.configuration.vapid.public_key).toBe(`${VAPID_PUBLIC_KEY}=`);
     expect(body.api_versions).toEqual({ mastodon: expect.any(Number) });
     expect(body.api_versions.mastodon).toBeGreaterThanOrEqual(2);
   });
@@ -37,7 +38,7 @@ describe.each(ENGINES)('instance, health and routing on %s', (engine) => {
     expect(schemaErrors('Instance', body)).toEqual([]);
     expect(body.domain).toBe('herald.test');
     expect(body.configuration.urls.streaming).toBe('wss://herald.test');
-    expect(body.configuration.vapid).toEqual({ public_key: VAPID_PUBLIC_KEY });
+    expect(body.configuration.vapid).toEqual({ public_key: `${VAPID_PUBLIC_KEY}=` });
     expect(body.api_versions.mastodon).toBeGreaterThanOrEqual(2);
     expect(body.version).toMatch(/^4\.\d+\.\d+/);
   });

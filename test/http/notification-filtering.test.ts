@@ -296,6 +296,22 @@ describe.each(ENGINES)('notification requests on %s', (engine) => {
     });
   });
 
+  it('counts only filtered mentions and quotes: a filtered favourite from the same actor neither counts nor shows as last status', async () => {
+    // Actor 2 also favourites a post of Bob's; not following them, Bob filters it too.
+    await t.client(bob, 'PATCH', '/api/v2/notifications/policy', { for_not_following: 'filter' });
+    await t.status('50', { author: '1' });
+    const fav = await t.notify({ account_id: '1', type: 'favourite', from_account_id: '2', status_id: '50' });
+    expect(fav.filtered).toBe(true);
+    expect((await requests()).json()[2]).toMatchObject({ notifications_count: '2', last_status: { id: '21' } });
+    expect((await t.client(bob, 'GET', '/api/v2/notifications/policy')).json().summary).toEqual({
+      pending_requests_count: 3,
+      pending_notifications_count: 4,
+    });
+    // An actor with only a filtered favourite has no request at all.
+    await t.notify({ account_id: '1', type: 'favourite', from_account_id: '5', status_id: '50' });
+    expect(actorsOf(await requests())).toEqual(['4', '3', '2']);
+  });
+
   it('hides requests of suspended actors', async () => {
     await t.account('3', { suspended: true });
     expect(actorsOf(await requests())).toEqual(['4', '2']);

@@ -140,6 +140,21 @@ describe.each(ENGINES)('v1 notifications on %s', (engine) => {
     }
   });
 
+  it('gives types the client did not list Mastodon 4.6’s fallback, in the list and on the notification itself', async () => {
+    const signUp = await t.notify({ account_id: '1', type: 'admin.sign_up', from_account_id: '2' });
+    const supported = '?supported_types[]=mention&supported_types[]=follow';
+    const [listed] = (await list(supported)).json();
+    expect(listed).toMatchObject({ id: signUp.id, fallback: { title: 'New sign-up', summary: 'User 2 signed up.', details: null } });
+    // Keys in SPEC §3's order: fallback after filtered, before account.
+    expect(Object.keys(listed)).toEqual(['id', 'type', 'created_at', 'group_key', 'fallback', 'account']);
+    expect(schemaErrors('Notification', listed)).toEqual([]);
+    const shown = (await t.client(bob, 'GET', `/api/v1/notifications/${signUp.id}${supported}`)).json();
+    expect(shown.fallback).toEqual(listed.fallback);
+    // Not asked for, or a listed type: no fallback.
+    expect((await t.client(bob, 'GET', `/api/v1/notifications/${signUp.id}`)).json()).not.toHaveProperty('fallback');
+    expect((await t.client(bob, 'GET', `/api/v1/notifications/${signUp.id}?supported_types[]=admin.sign_up`)).json()).not.toHaveProperty('fallback');
+  });
+
   it('dismisses by path and by the original form API; never another account’s', async () => {
     const other = await t.token('2', 'write');
     expect((await t.client(other, 'POST', `/api/v1/notifications/${ids[0]}/dismiss`)).statusCode).toBe(404);

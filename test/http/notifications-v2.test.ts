@@ -334,7 +334,7 @@ describe.each(ENGINES)('v2 grouped notifications on %s', (engine) => {
     expect(groupsOf(res)[0]).toMatchObject({
       group_key: n.group_key,
       type: 'admin.sign_up',
-      fallback: { title: 'New sign-up', summary: 'User 6 signed up.', description: null },
+      fallback: { title: 'New sign-up', summary: 'User 6 signed up.', details: null },
     });
     expect(groupsOf(await list('?limit=1'))[0]).not.toHaveProperty('fallback');
   });

@@ -4,6 +4,7 @@ import { notFound } from '../../domain/errors.js';
 import { findAccount } from '../../store/accounts.js';
 import { callerOf } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
+import { serverKeyOf } from '../serializers/web-push-subscription.js';
 
 const VERSION = '4.6.0 (compatible; Herald 0.1.0)';
 const MASTODON_API_VERSION = 7;
@@ -27,7 +28,8 @@ export const instanceRoutes: FastifyPluginAsync<RouteOptions> = async (app, { de
   // Both instance entities require a contact email (format email); Herald has no setting for one, and
   // RFC 2142 makes postmaster@ the address every mail domain must answer.
   const email = `postmaster@${base.hostname}`;
-  const vapid = { public_key: deps.vapidPublicKey };
+  // SPEC §10: the same string as every subscription's server_key (padded), which clients compare.
+  const vapid = { public_key: serverKeyOf(deps.vapidPublicKey) };
   const common = { title: 'Herald', description: 'Mastodon-compatible notifications and Web Push', languages: ['en'], rules: [] };
 
   app.get('/api/v2/instance', async () => ({

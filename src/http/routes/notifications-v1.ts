@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { readListingFilter } from '../../domain/notification-filter.js';
 import { buildLinkHeader, pickFilters } from '../../domain/pagination.js';
-import { parseLimit, readPageQuery } from '../../domain/params.js';
+import { parseLimit, readPageQuery, stringArray } from '../../domain/params.js';
 import { isObject } from '../../domain/records.js';
 import {
   clearNotifications,
@@ -62,7 +62,13 @@ export const notificationRoutesV1: FastifyPluginAsync<RouteOptions> = async (app
   });
 
   app.get('/api/v1/notifications/:id', read, async (request, reply) => {
-    const { rows, context } = await showNotification(db, callerOf(request).accountId, (request.params as { id: string }).id);
+    const supported = stringArray((request.query as Record<string, unknown>).supported_types);
+    const { rows, context } = await showNotification(
+      db,
+      callerOf(request).accountId,
+      (request.params as { id: string }).id,
+      supported ? new Set(supported) : undefined,
+    );
     return sendJson(reply, serializeNotification(rows[0], context));
   });
 
