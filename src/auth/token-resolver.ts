@@ -25,8 +25,11 @@ export interface TokenResolver {
    * AuthUnavailable when the source that must decide cannot answer and nothing is cached (503).
    */
   resolve(plain: string): Promise<TokenRow | undefined>;
-  /** Whether an external token's cached answer has run out (the stream sweep re-checks those). */
-  isStale(plain: string): boolean;
+  /**
+   * Whether an external token lacks a current active answer: none cached, run out, or inactive (the stream
+   * sweep asks again for those).
+   */
+  needsCheck(plain: string): boolean;
   /** Fetches the JWT key set now (at start); undefined without JWT verification. */
   preload?(): Promise<void>;
   /** Re-asks the introspection endpoint now (push re-check, SPEC §13); undefined without one. */
@@ -170,9 +173,9 @@ export function createTokenResolver(deps: TokenResolverDeps): TokenResolver {
       }
       return pending;
     },
-    isStale(plain) {
+    needsCheck(plain) {
       const cached = cache.peek(hashToken(plain));
-      return cached === undefined || cached.until <= now();
+      return cached === undefined || cached.tokenId === undefined || cached.until <= now();
     },
     preload: jwt ? () => jwt.preload() : undefined,
     introspect: introspection ? (plain) => introspection.introspect(plain) : undefined,

@@ -38,11 +38,12 @@ export function hasAnyScope(held: readonly string[], accepted: readonly string[]
   );
 }
 
-export function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
+export const bearerToken = (request: FastifyRequest): string | undefined => bearerFromHeader(request.headers.authorization);
+
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerFromHeader(header: string | undefined): string | undefined {
   if (typeof header !== 'string') return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
 /**

@@ -1,6 +1,9 @@
 // Builds the HTTP application from its dependencies; nothing here reads the environment or opens a store.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cors from '@fastify/cors';
+import websocket from '@fastify/websocket';
+import { CLOSE_GOING_AWAY } from '../stream/websocket-stream.js';
+import { notFound } from '../domain/errors.js';
 import { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Store } from '../store/open-store.js';
@@ -70,6 +73,20 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     reply.code(404).type('application/json; charset=utf-8').send({ error: 'Record not found' });
   });
   await registerBodyParsers(app);
+  // At the root, so that an upgrade to any other path is answered 404 and its socket closed (SPEC §9).
+  await app.register(websocket, {
+    options: { maxPayload: 64 * 1024 },
+    preClose(done) {
+      // Streams close as a server going away (SPEC §15); the streaming routes close the ones they track.
+      for (const client of this.websocketServer.clients) client.close(CLOSE_GOING_AWAY);
+      this.websocketServer.close();
+      done();
+    },
+  });
+  // The plugin would upgrade on any route and then hang up; SPEC §9 wants a 404 for every other path.
+  app.addHook('onRequest', async (request) => {
+    if (request.ws && !request.routeOptions.config.acceptsUpgrade) throw notFound();
+  });
   await app.register(cors, {
     origin: '*',
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],

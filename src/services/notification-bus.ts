@@ -11,11 +11,11 @@ export interface CommittedNotification {
 }
 
 /** Things every process must hear of besides notifications. */
-export type BusSignal = {
+export type BusSignal =
   /** Tokens revoked (SPEC §13): their streams close, cached verdicts are dropped. */
-  readonly kind: 'tokens_revoked';
-  readonly tokenIds: readonly number[];
-};
+  | { readonly kind: 'tokens_revoked'; readonly tokenIds: readonly number[] }
+  /** An accepted notification request was unfiltered (SPEC §7, §9): the recipient's streams are told. */
+  | { readonly kind: 'notifications_merged'; readonly accountId: string };
 
 export interface NotificationBus {
   publish(events: readonly CommittedNotification[]): void;

@@ -17,6 +17,7 @@ import {
   type FilterSummary,
   type RequestRow,
 } from '../store/filtering.js';
+import type { NotificationBus } from './notification-bus.js';
 import type { Db } from '../store/schema.js';
 
 export interface PolicyView {
@@ -71,12 +72,20 @@ export function readRequestIds(value: unknown): number[] {
  * Accepts requests of the caller: `strict` (one request by path) answers 404 for an id that is not the
  * caller's; the bulk form ignores such ids, as Mastodon does.
  */
-export async function acceptRequests(db: Db, accountId: string, ids: readonly number[], now: number, strict: boolean): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+export async function acceptRequests(
+  deps: { db: Db; bus: NotificationBus; now: () => number },
+  accountId: string,
+  ids: readonly number[],
+  strict: boolean,
+): Promise<void> {
+  const accepted = await deps.db.transaction().execute(async (trx) => {
     const actors = await findRequestActors(trx, accountId, ids);
     if (strict && actors.length === 0) throw notFound();
-    await acceptActors(trx, accountId, actors, now);
+    await acceptActors(trx, accountId, actors, deps.now());
+    return actors.length;
   });
+  // SPEC §9: the recipient's streams hear that unfiltering is done (Mastodon's web app reloads its list).
+  if (accepted > 0) deps.bus.publishSignal({ kind: 'notifications_merged', accountId });
 }
 
 /** Dismisses requests of the caller with their filtered notifications; `strict` as for accepting. */

@@ -49,6 +49,7 @@ export async function createPostgresBus(connectionString: string, local: Notific
     subscribe: local.subscribe,
     publishSignal(signal) {
       local.publishSignal(signal);
+      if (signal.kind !== 'tokens_revoked') return notify({ signal });
       for (let i = 0; i < signal.tokenIds.length; i += TOKEN_IDS_PER_NOTIFY) {
         notify({ signal: { ...signal, tokenIds: signal.tokenIds.slice(i, i + TOKEN_IDS_PER_NOTIFY) } });
       }

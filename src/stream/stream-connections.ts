@@ -7,23 +7,27 @@ import type { NotificationBus } from '../services/notification-bus.js';
 /** SPEC §9: within 5 s of a revocation, even when its signal was lost. */
 export const SWEEP_INTERVAL_MS = 2_500;
 
+export type CloseReason = 'revoked' | 'shutdown';
+
 export interface StreamConnection {
+  readonly kind: 'websocket' | 'sse';
   readonly tokenId: number;
   /** A JWT or introspected token: its source is asked again when its cached answer runs out. */
   readonly external: boolean;
   /** The bearer as sent, to ask its source again when its cached answer runs out. */
   readonly plain: string;
   /** Ends the connection (WebSocket close, SSE end). */
-  close(): void;
+  close(reason: CloseReason): void;
 }
 
 export interface StreamConnections {
   /** Tracks a connection until the returned function is called (when it closes). */
   add(connection: StreamConnection): () => void;
-  readonly size: number;
+  /** Open connections of each kind (for /metrics). */
+  count(kind: StreamConnection['kind']): number;
   /** Runs one sweep now (tests). */
   sweep(): Promise<void>;
-  /** Closes every connection (shutdown) and stops watching. */
+  /** Closes every connection (shutdown: WebSocket close code 1001, SSE ended) and stops watching. */
   close(): void;
 }
 
@@ -37,15 +41,15 @@ export function createStreamConnections(deps: {
 }): StreamConnections {
   const byToken = new Map<number, Set<StreamConnection>>();
 
-  const closeToken = (tokenId: number): void => {
+  const closeToken = (tokenId: number, reason: CloseReason = 'revoked'): void => {
     const set = byToken.get(tokenId);
     if (!set) return;
     byToken.delete(tokenId);
-    for (const connection of set) connection.close();
+    for (const connection of set) connection.close(reason);
   };
 
   const stopSignals = deps.bus.onSignal((signal) => {
-    if (signal.kind === 'tokens_revoked') signal.tokenIds.forEach(closeToken);
+    if (signal.kind === 'tokens_revoked') for (const id of signal.tokenIds) closeToken(id);
   });
 
   let sweeping = false;
@@ -61,7 +65,7 @@ export function createStreamConnections(deps: {
           continue;
         }
         const { plain, external } = set.values().next().value as StreamConnection;
-        if (!external || !deps.tokens.isStale(plain)) continue;
+        if (!external || !deps.tokens.needsCheck(plain)) continue;
         try {
           if ((await deps.tokens.resolve(plain))?.id !== tokenId) closeToken(tokenId);
         } catch {
@@ -85,16 +89,16 @@ export function createStreamConnections(deps: {
         if (set.size === 0 && byToken.get(connection.tokenId) === set) byToken.delete(connection.tokenId);
       };
     },
-    get size() {
+    count(kind) {
       let n = 0;
-      for (const set of byToken.values()) n += set.size;
+      for (const set of byToken.values()) for (const connection of set) if (connection.kind === kind) n++;
       return n;
     },
     sweep,
     close() {
       clearInterval(timer);
       stopSignals();
-      for (const tokenId of [...byToken.keys()]) closeToken(tokenId);
+      for (const tokenId of [...byToken.keys()]) closeToken(tokenId, 'shutdown');
     },
   };
 }

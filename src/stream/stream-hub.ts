@@ -1,57 +1,63 @@
-// Fans committed notifications out to the streaming connections of their recipient (SPEC §9). Each
-// notification is loaded and serialized once, however many connections its recipient has open.
-import type { NotificationBus, CommittedNotification } from '../services/notification-bus.js';
+// Fans events out to the open streams of their recipient (SPEC §9): committed notifications, loaded and
+// serialized once however many streams the recipient holds, and `notifications_merged` after an accepted
+// request. Filtered notifications are never streamed.
+import type { CommittedNotification, NotificationBus } from '../services/notification-bus.js';
 import { contextFromViews } from '../services/notification-views.js';
 import { findVisibleNotification } from '../store/notifications.js';
 import type { Db } from '../store/schema.js';
 import { serializeNotification } from '../http/serializers/notification.js';
 
-export type StreamName = 'user' | 'user:notification';
-
-/** Receives the serialized notification JSON for one stream of one connection. */
-export type StreamSink = (stream: StreamName, notificationJson: string) => void;
-
-interface Listener {
-  readonly stream: StreamName;
-  readonly sink: StreamSink;
+/** One event as Mastodon's streaming server names it; `payload` is already a string (JSON for a notification). */
+export interface StreamEvent {
+  readonly event: 'notification' | 'notifications_merged';
+  readonly payload: string;
 }
 
+export type StreamSink = (event: StreamEvent) => void;
+
 export interface StreamHub {
-  /** Starts delivering an account's notifications to `sink`; the returned function stops it. */
-  listen(accountId: string, stream: StreamName, sink: StreamSink): () => void;
+  /** Starts delivering an account's events to `sink`; the returned function stops it. */
+  listen(accountId: string, sink: StreamSink): () => void;
   close(): void;
 }
 
-export function createStreamHub(deps: { db: Db; bus: NotificationBus; onError?: (error: unknown) => void }): StreamHub {
-  const listeners = new Map<string, Set<Listener>>();
+const MERGED: StreamEvent = { event: 'notifications_merged', payload: '1' };
 
-  async function fanOut(event: CommittedNotification): Promise<void> {
-    const targets = listeners.get(event.accountId);
-    // Filtered notifications are never streamed (SPEC §9); most recipients have no open stream.
-    if (!targets || targets.size === 0 || event.filtered) return;
-    const row = await findVisibleNotification(deps.db, event.accountId, event.notificationId);
+export function createStreamHub(deps: { db: Db; bus: NotificationBus; onError?: (error: unknown) => void }): StreamHub {
+  const listeners = new Map<string, Set<StreamSink>>();
+
+  const emit = (accountId: string, event: StreamEvent): void => {
+    for (const sink of listeners.get(accountId) ?? []) sink(event);
+  };
+
+  async function fanOut(committed: CommittedNotification): Promise<void> {
+    // Most recipients have no open stream.
+    if (committed.filtered || !listeners.has(committed.accountId)) return;
+    const row = await findVisibleNotification(deps.db, committed.accountId, committed.notificationId);
     if (!row) return;
-    const json = serializeNotification(row, contextFromViews([row]));
-    for (const listener of targets) listener.sink(listener.stream, json);
+    emit(committed.accountId, { event: 'notification', payload: serializeNotification(row, contextFromViews([row])) });
   }
 
-  const unsubscribe = deps.bus.subscribe((event) => {
-    fanOut(event).catch((error) => deps.onError?.(error));
+  const stopNotifications = deps.bus.subscribe((committed) => {
+    fanOut(committed).catch((error) => deps.onError?.(error));
+  });
+  const stopSignals = deps.bus.onSignal((signal) => {
+    if (signal.kind === 'notifications_merged') emit(signal.accountId, MERGED);
   });
 
   return {
-    listen(accountId, stream, sink) {
-      const listener: Listener = { stream, sink };
+    listen(accountId, sink) {
       let set = listeners.get(accountId);
       if (!set) listeners.set(accountId, (set = new Set()));
-      set.add(listener);
+      set.add(sink);
       return () => {
-        set.delete(listener);
-        if (set.size === 0) listeners.delete(accountId);
+        set.delete(sink);
+        if (set.size === 0 && listeners.get(accountId) === set) listeners.delete(accountId);
       };
     },
     close() {
-      unsubscribe();
+      stopNotifications();
+      stopSignals();
       listeners.clear();
     },
   };

@@ -73,6 +73,8 @@ describe.each(ENGINES)('revoked tokens lose their streams on %s', (engine) => {
     await as.revoke(opaque);
     // Within the cache time the stream stays; past it, the sweep asks again and closes.
     t.clock.now += 61_000;
+    // A request with the same token meanwhile learns the inactive answer first: the sweep must still close.
+    expect((await t.client(opaque, 'GET', '/api/v1/notifications')).statusCode).toBe(401);
     for (const stream of streams) await within(stream.closed, 5000, 'stream closed after the cache time');
   });
 });

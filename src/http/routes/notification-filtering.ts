@@ -32,6 +32,7 @@ const idOf = (request: FastifyRequest): unknown => (request.params as { id: stri
 
 export const notificationFilteringRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
   const db = deps.store.db;
+  const filtering = { db, bus: deps.bus, now: deps.now };
   const requestsUrl = `${deps.config.publicUrl}/api/v1/notifications/requests`;
 
   app.get('/api/v2/notifications/policy', read, async (request) => serializePolicy(await readPolicy(db, callerOf(request).accountId)));
@@ -79,7 +80,7 @@ export const notificationFilteringRoutes: FastifyPluginAsync<RouteOptions> = asy
   app.get('/api/v1/notifications/requests/merged', read, async () => ({ merged: true }));
 
   app.post('/api/v1/notifications/requests/accept', write, async (request) => {
-    await acceptRequests(db, callerOf(request).accountId, readRequestIds(paramsOf(request).id), deps.now(), false);
+    await acceptRequests(filtering, callerOf(request).accountId, readRequestIds(paramsOf(request).id), false);
     return {};
   });
 
@@ -94,7 +95,7 @@ export const notificationFilteringRoutes: FastifyPluginAsync<RouteOptions> = asy
   });
 
   app.post('/api/v1/notifications/requests/:id/accept', write, async (request) => {
-    await acceptRequests(db, callerOf(request).accountId, readRequestIds(idOf(request)), deps.now(), true);
+    await acceptRequests(filtering, callerOf(request).accountId, readRequestIds(idOf(request)), true);
     return {};
   });
 

@@ -1,131 +1,105 @@
-// Streaming (SPEC §9): a WebSocket with Mastodon's subscribe messages, and server-sent events.
+// Streaming over HTTP (SPEC §9): the WebSocket endpoint, the server-sent events endpoints and the health
+// check. Who the caller is and what a stream may carry live in src/stream/; this file is the HTTP edge.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import websocket from '@fastify/websocket';
+import { Gauge } from 'prom-client';
 import type { WebSocket } from 'ws';
+import { HeraldError } from '../../domain/errors.js';
 import { findLiveTokenIds, isExternalSource, type TokenRow } from '../../store/tokens.js';
-import { createStreamConnections, type StreamConnections } from '../../stream/stream-connections.js';
-import { authorize, bearerToken, READ_NOTIFICATIONS, type Auth } from '../auth.js';
+import { streamingToken, type StreamName } from '../../stream/stream-auth.js';
+import { createStreamConnections } from '../../stream/stream-connections.js';
+import { createStreamHub } from '../../stream/stream-hub.js';
+import { refusal, type StreamCaller } from '../../stream/stream-subscriber.js';
+import { startSseStream } from '../../stream/sse-stream.js';
+import { CLOSE_GOING_AWAY, serveWebSocket } from '../../stream/websocket-stream.js';
 import type { RouteOptions } from '../build-app.js';
-import { createStreamHub, type StreamName } from '../../stream/stream-hub.js';
-import { isObject } from '../../domain/records.js';
-
-const HEARTBEAT_MS = 15_000;
-const SCOPES: Readonly<Record<StreamName, readonly string[]>> = {
-  'user:notification': READ_NOTIFICATIONS,
-  user: [...READ_NOTIFICATIONS, 'read:statuses'],
-};
-const isStreamName = (v: unknown): v is StreamName => v === 'user' || v === 'user:notification';
-
-/** Streaming clients send the token in the header, the query, or (browsers' WebSocket) the subprotocol. */
-function streamingToken(request: FastifyRequest): string | undefined {
-  const query = request.query as Record<string, unknown>;
-  const protocol = request.headers['sec-websocket-protocol'];
-  return (
-    bearerToken(request) ??
-    (typeof query.access_token === 'string' ? query.access_token : undefined) ??
-    (typeof protocol === 'string' && protocol !== '' ? protocol.split(',')[0].trim() : undefined)
-  );
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
-    streamAuth?: { token: TokenRow | undefined; plain: string | undefined };
+    streamToken?: { row: TokenRow; plain: string };
+  }
+  interface FastifyContextConfig {
+    /** A WebSocket route: upgrade requests to any other route are answered 404 (build-app.ts). */
+    acceptsUpgrade?: boolean;
   }
 }
 
+const SSE_PATHS: readonly [string, StreamName][] = [
+  ['/api/v1/streaming/user/notification', 'user:notification'],
+  ['/api/v1/streaming/user', 'user'],
+];
+// Mastodon's web app opens the trailing-slash form.
+const WEBSOCKET_PATHS = ['/api/v1/streaming', '/api/v1/streaming/'];
+
+const callerOf = (request: FastifyRequest): StreamCaller => {
+  const { row } = request.streamToken!;
+  return { accountId: row.account_id, scopes: row.scopes.split(' ').filter(Boolean) };
+};
+
 export const streamingRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
-  const hub = createStreamHub({ db: deps.store.db, bus: deps.bus, onError: (error) => app.log.error({ err: error }, 'stream fan-out failed') });
   const tokens = deps.tokens!;
-  const connections: StreamConnections = createStreamConnections({
+  const hub = createStreamHub({ db: deps.store.db, bus: deps.bus, onError: (err) => app.log.error({ err }, 'stream fan-out failed') });
+  const connections = createStreamConnections({
     tokens,
     bus: deps.bus,
     liveTokenIds: (ids) => findLiveTokenIds(deps.store.db, ids),
-    onError: (error) => app.log.error({ err: error }, 'stream token sweep failed'),
+    onError: (err) => app.log.error({ err }, 'stream token sweep failed'),
   });
-  app.addHook('onClose', async () => {
-    connections.close();
-    hub.close();
-  });
-  /** Tracks a stream under its token, so revoking the token closes it; returns the untracking function. */
-  const track = (request: FastifyRequest, close: () => void): (() => void) => {
-    const token = request.streamAuth!.token!;
-    return connections.add({ tokenId: token.id, external: isExternalSource(token.source), plain: request.streamAuth!.plain!, close });
-  };
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  if (deps.metricsRegistry) {
+    new Gauge({
+      name: 'herald_streams_open',
+      help: 'Open streaming connections, by kind (websocket, sse)',
+      labelNames: ['kind'] as const,
+      registers: [deps.metricsRegistry],
+      collect() {
+        this.set({ kind: 'websocket' }, connections.count('websocket'));
+        this.set({ kind: 'sse' }, connections.count('sse'));
+      },
+    });
+  }
+  // Before the server stops accepting and waits for its connections: open streams would hold it forever.
+  app.addHook('preClose', async () => connections.close());
+  app.addHook('onClose', async () => hub.close());
 
-  // Looks the token up once; each stream then checks its own scopes.
+  /** Before any upgrade or stream: a missing, unknown or revoked token is a 401 (SPEC §9). */
   const authenticate = async (request: FastifyRequest): Promise<void> => {
-    const plain = streamingToken(request);
-    request.streamAuth = { token: plain === undefined ? undefined : await tokens.resolve(plain), plain };
-    authorize(request.streamAuth.token, plain, SCOPES.user);
+    const given = streamingToken(request.headers, request.query as Record<string, unknown>);
+    const row = given === undefined ? undefined : await tokens.resolve(given.token);
+    if (!row) throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
+    request.streamToken = { row, plain: given!.token };
   };
-  const authFor = (request: FastifyRequest, stream: StreamName): Auth =>
-    authorize(request.streamAuth?.token, request.streamAuth?.plain, SCOPES[stream]);
+  const track = (request: FastifyRequest, kind: 'websocket' | 'sse', close: (reason: 'revoked' | 'shutdown') => void) => {
+    const { row, plain } = request.streamToken!;
+    return connections.add({ kind, tokenId: row.id, external: isExternalSource(row.source), plain, close });
+  };
 
-  for (const [path, stream] of [
-    ['/api/v1/streaming/user/notification', 'user:notification'],
-    ['/api/v1/streaming/user', 'user'],
-  ] as const) {
+  app.get('/api/v1/streaming/health', async (_request, reply) => reply.type('text/plain; charset=utf-8').send('OK'));
+
+  for (const [path, stream] of SSE_PATHS) {
     app.get(path, { preValidation: authenticate }, (request, reply) => {
-      const auth = authFor(request, stream);
+      const caller = callerOf(request);
+      const refused = refusal(caller, stream);
+      if (refused) {
+        throw refused.status === 422
+          ? new HeraldError('ERR_USER_REQUIRED', refused.error)
+          : new HeraldError('ERR_SCOPE', 'This action is outside the authorized scopes');
+      }
       reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'access-control-allow-origin': '*',
-        'x-accel-buffering': 'no',
-      });
-      res.write(':)\n\n');
-      const stop = hub.listen(auth.accountId, stream, (_s, json) => res.write(`event: notification\ndata: ${json}\n\n`));
-      const heartbeat = setInterval(() => res.write(':thump\n\n'), HEARTBEAT_MS);
-      const untrack = track(request, () => res.end());
-      request.raw.on('close', () => {
-        clearInterval(heartbeat);
-        untrack();
-        stop();
-      });
+      let untrack = (): void => {};
+      const sse = startSseStream(reply.raw, { hub, caller, stream, onClose: () => untrack() });
+      untrack = track(request, 'sse', () => sse.end());
     });
   }
 
-  app.get('/api/v1/streaming', { websocket: true, preValidation: authenticate }, (socket: WebSocket, request) => {
-    const subscriptions = new Map<StreamName, () => void>();
-    const send = (stream: StreamName, json: string): void => {
-      socket.send(JSON.stringify({ stream: [stream], event: 'notification', payload: json }));
-    };
-    const subscribe = (stream: unknown): void => {
-      if (!isStreamName(stream)) return socket.send(JSON.stringify({ error: 'Unknown stream type', status: 400 }));
-      if (subscriptions.has(stream)) return;
-      let auth: Auth;
-      try {
-        auth = authFor(request, stream);
-      } catch {
-        return socket.send(JSON.stringify({ error: 'Access token does not have the required scopes', status: 401 }));
-      }
-      subscriptions.set(stream, hub.listen(auth.accountId, stream, send));
-    };
-    const initial = (request.query as Record<string, unknown>).stream;
-    if (initial !== undefined) subscribe(initial);
-    socket.on('message', (data) => {
-      let message: unknown;
-      try {
-        message = JSON.parse(String(data));
-      } catch {
-        return socket.send(JSON.stringify({ error: 'Invalid JSON', status: 400 }));
-      }
-      if (!isObject(message)) return;
-      if (message.type === 'subscribe') subscribe(message.stream);
-      else if (message.type === 'unsubscribe' && isStreamName(message.stream)) {
-        subscriptions.get(message.stream)?.();
-        subscriptions.delete(message.stream);
-      }
+  for (const path of WEBSOCKET_PATHS) {
+    // A valid token is upgraded whatever its scopes; each subscription is judged on its own (SPEC §9).
+    app.get(path, { websocket: true, config: { acceptsUpgrade: true }, preValidation: authenticate }, (socket: WebSocket, request) => {
+      const untrack = track(request, 'websocket', (reason) => (reason === 'shutdown' ? socket.close(CLOSE_GOING_AWAY) : socket.close()));
+      serveWebSocket(socket, {
+        hub,
+        caller: callerOf(request),
+        initialStream: (request.query as Record<string, unknown>).stream,
+        onClose: untrack,
+      });
     });
-    const untrack = track(request, () => socket.close());
-    socket.on('close', () => {
-      untrack();
-      for (const stop of subscriptions.values()) stop();
-      subscriptions.clear();
-    });
-  });
+  }
 };
