@@ -9,7 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { AuthConfig } from '../config.js';
 import type { NotificationBus } from '../services/notification-bus.js';
 import type { Db, TokenSource } from '../store/schema.js';
-import { confirmExternalToken, findTokenByHash, findTokenCutoff, hashToken, isExternalSource, type TokenRow } from '../store/tokens.js';
+import { confirmExternalToken, findTokenByHash, findTokenById, findTokenCutoff, hashToken, isExternalSource, type TokenRow } from '../store/tokens.js';
 import { createIntrospectionClient, type IntrospectionClient } from './introspection-client.js';
 import { createJwtVerifier, looksLikeJws, JWT_LEEWAY_SECONDS, type JwtVerifier } from './jwt-verifier.js';
 import { AuthUnavailable, inactive, type ActiveToken, type TokenVerdict } from './token-claims.js';
@@ -159,10 +159,12 @@ export function createTokenResolver(deps: TokenResolverDeps): TokenResolver {
           count(source, 'invalid');
           return undefined;
         }
-        // An answer for a row since pruned or replaced is asked again.
-        if (row?.id === cached.tokenId) {
+        // The row may have been read just before a concurrent check created it; a row since pruned or
+        // revoked is asked about again.
+        const current = row?.id === cached.tokenId ? row : await findTokenById(db, cached.tokenId);
+        if (current && current.revoked_at === null && current.token_hash === hash) {
           count(source, 'valid');
-          return row;
+          return current;
         }
       }
       // Concurrent checks of one token share one verification (SPEC §13).
