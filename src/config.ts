@@ -20,6 +20,8 @@ export interface Config {
   /** Worker threads that encrypt push messages; 0 encrypts on the main thread. */
   readonly pushThreads: number;
   readonly logLevel: string;
+  /** Simultaneous connections per process (SPEC §15). */
+  readonly maxConnections: number;
   /** The host platform's own tokens (SPEC §13); absent sources are off. */
   readonly auth: AuthConfig;
 }
@@ -116,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // One core stays with the main thread's HTTP and SQL work.
     pushThreads: readInt(env, 'HERALD_PUSH_THREADS', Math.min(4, os.availableParallelism() - 1), 0, 64),
     logLevel,
+    maxConnections: readInt(env, 'HERALD_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     auth: readAuthConfig(env),
   });
 }

@@ -24,6 +24,11 @@ Settings come from the environment: see the README.`;
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
+  // `herald serve --help` must explain, not start a server.
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   try {
     switch (command) {
       case 'serve':

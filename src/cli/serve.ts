@@ -1,8 +1,9 @@
 // `herald serve|web|worker`: start the pieces, and stop them cleanly on SIGINT/SIGTERM.
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
+import { ConfigError, type Config } from '../config.js';
 import pino from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Config } from '../config.js';
 import { buildApp } from '../http/build-app.js';
 import { registerHttpMetrics } from '../http/metrics.js';
 import { registerHealthRoutes } from '../http/routes/health.js';
@@ -22,10 +23,12 @@ import { createTokenResolver } from '../auth/token-resolver.js';
 import { createPushTokenRecheck } from '../auth/push-token-recheck.js';
 import { startTokenPruning } from '../auth/token-pruning.js';
 
-/** In-flight sends get this long to finish on shutdown; the rest are left to their leases. */
-const SHUTDOWN_GRACE_MS = 25_000;
+/** SPEC §15: in-flight requests and sends get this long on shutdown; unfinished deliveries go back to the queue. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function serve(config: Config, roles: { web: boolean; worker: boolean }): Promise<number> {
+  // Files Herald writes (the SQLite store with the VAPID private key, the admin token) are its own (SPEC §15).
+  process.umask(0o077);
   const logger = pino({ level: config.logLevel });
   // Settings first: a bad one stops start-up before anything is opened (SPEC §8.3).
   const subject = resolveVapidSubject(config);
@@ -34,10 +37,16 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
 
   const store = openStore(config);
   const closers: (() => Promise<void>)[] = [() => store.close()];
+  // What finishes its work on shutdown (the web side, the worker): all at once, within the grace.
+  const drains: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
+    await Promise.all(drains.map((drain) => drain().catch((err: unknown) => logger.error({ err }, 'error while shutting down'))));
+    drains.length = 0;
     for (const close of closers.reverse()) await close().catch((err: unknown) => logger.error({ err }, 'error while shutting down'));
   };
+  let startWorker = (): void => {};
   try {
+    await checkDatabase(store, config);
     const applied = await migrateToLatest(store.db, store.dialect);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const admin = loadAdminToken(config);
@@ -106,17 +115,20 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
         retryBaseMs: config.pushRetryBaseMs,
         recheckToken: createPushTokenRecheck({ db: store.db, now: Date.now, tokens, recheckSeconds: config.auth.recheckSeconds }),
       });
-      worker.start();
-      const stopPruning = startTokenPruning({
-        db: store.db,
-        now: Date.now,
-        onPruned: (pruned) => workerLogger.info({ pruned }, 'pruned expired external token rows'),
-        onError: (err) => workerLogger.error({ err }, 'pruning external token rows failed'),
-      });
-      closers.push(async () => stopPruning());
       const running = worker;
-      closers.push(() => running.stop(SHUTDOWN_GRACE_MS));
-      logger.info({ database: store.dialect }, 'delivery worker started');
+      // Started once the web side listens: a start-up that fails on its port has claimed nothing.
+      startWorker = () => {
+        running.start();
+        const stopPruning = startTokenPruning({
+          db: store.db,
+          now: Date.now,
+          onPruned: (pruned) => workerLogger.info({ pruned }, 'pruned expired external token rows'),
+          onError: (err) => workerLogger.error({ err }, 'pruning external token rows failed'),
+        });
+        closers.push(async () => stopPruning());
+        drains.push(() => running.stop(SHUTDOWN_GRACE_MS));
+        logger.info({ database: store.dialect }, 'delivery worker started');
+      };
     }
 
     if (roles.web) {
@@ -133,28 +145,74 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
         metricsRegistry: registry,
         tokens,
       });
-      await app.listen({ port: config.port, host: config.host });
+      drains.push(() => closeWithin(app, SHUTDOWN_GRACE_MS));
+      await listenOrExplain(app, config);
       logger.info({ url: config.publicUrl, database: store.dialect }, 'herald is listening');
-      // Closed first (closers run in reverse): no new requests while the worker drains.
-      closers.push(() => app.close());
     } else {
       await listenForProbes(config, store, registry, logger, closers);
     }
+    startWorker();
   } catch (error) {
     await closeAll();
     throw error;
   }
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  // Timers of the worker are unref'd: without this, a worker-only process with nothing listening would
+  // end as soon as it started.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  const stopping = Date.now();
+  logger.info({ signal }, 'shutting down');
+  // The worker stops claiming and returns what it could not finish while the web side closes its streams
+  // and lets in-flight requests finish; then the rest closes, the store last.
   await closeAll();
+  clearInterval(keepAlive);
+  logger.info({ signal, ms: Date.now() - stopping }, 'stopped');
   return 0;
+}
+
+/** SPEC §15: an unreachable database names DATABASE_URL and the host, before anything else starts. */
+async function checkDatabase(store: Store, config: Config): Promise<void> {
+  if (!config.databaseUrl) return;
+  try {
+    await sql`select 1`.execute(store.db);
+  } catch (error) {
+    const url = new URL(config.databaseUrl);
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError(
+      'DATABASE_URL',
+      `cannot reach PostgreSQL at ${url.hostname}:${url.port || 5432} (${reason}): check that the server runs, accepts connections from here, and that the URL's user, password and database are right`,
+    );
+  }
+}
+
+/** SPEC §15: a port in use names PORT and HERALD_HOST. */
+async function listenOrExplain(app: FastifyInstance, config: Config): Promise<void> {
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new ConfigError('PORT', `cannot listen on ${config.host}:${config.port} (${code}): choose another PORT, or HERALD_HOST`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Stops accepting, closes streams (the streaming routes' preClose) and waits for in-flight requests; what is
+ * still open after `graceMs` is cut so the process can exit.
+ */
+async function closeWithin(app: FastifyInstance, graceMs: number): Promise<void> {
+  const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
+  }
 }
 
 /**

@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'ERR_RATE_LIMITED'
   | 'ERR_PAYLOAD_TOO_LARGE'
   | 'ERR_UNSUPPORTED_MEDIA_TYPE'
-  | 'ERR_AUTH_UNAVAILABLE';
+  | 'ERR_AUTH_UNAVAILABLE'
+  | 'ERR_URI_TOO_LONG';
 
 export class HeraldError extends Error {
   constructor(

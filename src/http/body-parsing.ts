@@ -6,9 +6,13 @@ import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import { badParameter } from '../domain/errors.js';
 
+/** SPEC §15: keys at any depth, query and body together, per client request. */
+export const MAX_PARAMETERS = 1000;
+
 const QS_OPTIONS: qs.IParseOptions = {
   depth: 5,
-  parameterLimit: 1000,
+  // One over SPEC §15's 1,000, so that countParameters can tell "too many" from "exactly the limit".
+  parameterLimit: MAX_PARAMETERS + 1,
   arrayLimit: 100,
   allowPrototypes: false,
   allowDots: false,
@@ -66,13 +70,14 @@ export async function registerBodyParsers(app: FastifyInstance): Promise<void> {
     if (PERCENT_NUL.test(body as string)) return done(nulRefused(), undefined);
     done(null, parseQueryString(body as string));
   });
-  // Query string and path parameters, before any route reads them.
-  app.addHook('onRequest', async (request) => {
+  // Query string and path parameters, before any route reads them; after authentication (SPEC §15), which
+  // runs in onRequest.
+  app.addHook('preParsing', async (request) => {
     if (PERCENT_NUL.test(request.url)) throw nulRefused();
   });
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
-    limits: { fields: 1000, fieldSize: 64 * 1024, files: 0, fileSize: 0, parts: 1000 },
+    limits: { fields: MAX_PARAMETERS, fieldSize: 64 * 1024, files: 0, fileSize: 0, parts: MAX_PARAMETERS },
   });
   // Multipart fields arrive flat ("subscription[keys][auth]"): re-read them through the same bracket parser.
   app.addHook('preHandler', async (request) => {
@@ -86,5 +91,28 @@ export async function registerBodyParsers(app: FastifyInstance): Promise<void> {
       }
     }
     request.body = parseQueryString(params.toString());
+  });
+}
+
+/** Keys at any depth in `value`, counting no further than `limit + 1`. */
+function countKeys(value: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= limit) {
+    const current = stack.pop();
+    if (typeof current !== 'object' || current === null) continue;
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (!Array.isArray(current)) count++;
+      stack.push(child);
+    }
+  }
+  return count;
+}
+
+/** A client request with more than MAX_PARAMETERS keys, query and body together, is a 400 (SPEC §15). */
+export function limitParameters(api: FastifyInstance): void {
+  api.addHook('preValidation', async (request) => {
+    const inQuery = countKeys(request.query, MAX_PARAMETERS);
+    if (inQuery + countKeys(request.body, MAX_PARAMETERS - inQuery) > MAX_PARAMETERS) throw badParameter('Too many parameters');
   });
 }

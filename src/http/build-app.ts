@@ -3,14 +3,23 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import { CLOSE_GOING_AWAY } from '../stream/websocket-stream.js';
-import { notFound } from '../domain/errors.js';
+import { HeraldError, notFound } from '../domain/errors.js';
+import {
+  answerClientError,
+  closeIfBodyUnread,
+  DEFAULT_TIMEOUTS,
+  httpServerOptions,
+  limitClientBodies,
+  registerServerLimits,
+  type HttpTimeouts,
+} from './server-limits.js';
 import { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Store } from '../store/open-store.js';
 import type { NotificationBus } from '../services/notification-bus.js';
-import { registerBodyParsers, parseQueryString } from './body-parsing.js';
+import { limitParameters, registerBodyParsers, parseQueryString } from './body-parsing.js';
 import { handleError } from './error-table.js';
-import { registerClientAuth } from './auth.js';
+import { bearerToken, registerClientAuth } from './auth.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -45,6 +54,8 @@ export interface AppDeps {
   readonly metricsRegistry?: Registry;
   /** Who a bearer is (SPEC §13); built from the config's token sources when absent. */
   readonly tokens?: TokenResolver;
+  /** SPEC §15's timeouts unless given (tests shorten them). */
+  readonly httpTimeouts?: HttpTimeouts;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -60,18 +71,33 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     tokens,
     pushSecrets: given.pushSecrets ?? (await loadPushSecrets(given.store.db)),
   };
+  const timeouts = given.httpTimeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     logger: withRedaction(deps.logger),
     bodyLimit: BODY_LIMIT,
     routerOptions: { querystringParser: parseQueryString, maxParamLength: 500 },
     trustProxy: false,
-    // Routing errors (an over-long or badly encoded path) would otherwise get Fastify's own body, not ours.
-    frameworkErrors: handleError,
+    http: httpServerOptions(timeouts),
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    clientErrorHandler: answerClientError,
+    // Routing errors (an over-long or badly encoded path) would otherwise get Fastify's own body, not ours;
+    // on the client API a request that cannot be routed is still a 401 without a valid token (SPEC §15).
+    frameworkErrors: (error, request, reply) => {
+      if (!/^\/api\/v\d\//.test(request.url)) return handleError(error, request, reply);
+      const plain = bearerToken(request);
+      (plain === undefined ? Promise.resolve(undefined) : tokens.resolve(plain)).then(
+        (row) => handleError(row ? error : new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid'), request, reply),
+        (failure: unknown) => handleError(failure, request, reply),
+      );
+    },
   });
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((_request, reply) => {
+  app.setNotFoundHandler((request, reply) => {
+    closeIfBodyUnread(request, reply);
     reply.code(404).type('application/json; charset=utf-8').send({ error: 'Record not found' });
   });
+  registerServerLimits(app, given.config.maxConnections);
   await registerBodyParsers(app);
   // At the root, so that an upgrade to any other path is answered 404 and its socket closed (SPEC §9).
   await app.register(websocket, {
@@ -89,6 +115,8 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(cors, {
     origin: '*',
+    // SPEC §15: OPTIONS answers 204 with the CORS headers, with or without preflight headers.
+    strictPreflight: false,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     exposedHeaders: ['Link', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'X-Request-Id'],
   });
@@ -101,6 +129,8 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   await app.register(pushUnsubscribeRoutes, { deps });
   await app.register(
     async (api) => {
+      limitClientBodies(api);
+      limitParameters(api);
       registerClientAuth(api, {
         tokens,
         now: deps.now,

@@ -1,6 +1,7 @@
 // The one place where errors become HTTP: domain codes and Fastify's own errors to status and Mastodon body.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError, type ErrorCode } from '../domain/errors.js';
+import { closeIfBodyUnread } from './server-limits.js';
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_NOT_FOUND: 404,
@@ -14,6 +15,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_AUTH_UNAVAILABLE: 503,
+  ERR_URI_TOO_LONG: 414,
 };
 
 /** SPEC §13: a client told the authentication service is down may try again in 5 s. */
@@ -26,10 +28,11 @@ const FASTIFY: Readonly<Record<string, [number, string]>> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'Invalid Content-Length'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'Body cannot be empty when content-type is set to application/json'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'Invalid JSON body'],
-  FST_REQ_FILE_TOO_LARGE: [413, 'Payload too large'],
-  FST_FILES_LIMIT: [413, 'Payload too large'],
-  FST_FIELDS_LIMIT: [413, 'Payload too large'],
-  FST_PARTS_LIMIT: [413, 'Payload too large'],
+  // SPEC §15: Herald takes no files; a file part is a validation error, not a size one.
+  FST_REQ_FILE_TOO_LARGE: [422, 'Validation failed: file uploads are not accepted'],
+  FST_FILES_LIMIT: [422, 'Validation failed: file uploads are not accepted'],
+  FST_FIELDS_LIMIT: [400, 'Too many parameters'],
+  FST_PARTS_LIMIT: [400, 'Too many parameters'],
   FST_INVALID_MULTIPART_CONTENT_TYPE: [400, 'Invalid multipart body'],
   // Routing errors, through the `frameworkErrors` option: an id longer than any route takes names nothing.
   FST_ERR_MAX_PARAM_LENGTH: [404, 'Record not found'],
@@ -65,7 +68,7 @@ export function toHttpError(error: unknown): { status: number; message: string; 
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const known = toHttpError(error);
   if (known) {
-    if (known.status === 413) reply.header('connection', 'close');
+    closeIfBodyUnread(request, reply);
     if (known.retryAfter !== undefined) reply.header('retry-after', known.retryAfter);
     reply.code(known.status).type('application/json; charset=utf-8').send({ error: known.message });
     return;

@@ -9,6 +9,7 @@ import {
   giveUpDelivery,
   loadDeliveryInputs,
   pruneGivenUpDeliveries,
+  rescheduleDelivery,
   type DeliveryInputs,
   type DeliveryRow,
 } from '../store/deliveries.js';
@@ -70,6 +71,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     random: options.random ?? Math.random,
   });
   let lastPrune = 0;
+  /** Claimed rows whose attempt has not finished: returned to the queue if shutdown cuts them off. */
+  const inFlight = new Set<DeliveryRow>();
 
   /** A claimed delivery with what its batch loaded for it. */
   interface Job {
@@ -94,6 +97,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     },
     async run({ delivery, inputs }) {
       let result: AttemptResult;
+      inFlight.add(delivery);
       try {
         result = await handle(delivery, inputs);
       } catch (error) {
@@ -104,6 +108,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           await giveUpDelivery(store.db, delivery, { now: now(), lastStatus: reason.slice(0, 500) }).catch(() => {});
         }
         throw error;
+      } finally {
+        inFlight.delete(delivery);
       }
       options.onAttempt?.(delivery, result);
     },
@@ -126,6 +132,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       unsubscribe?.();
       unsubscribe = undefined;
       await runner.stop(graceMs);
+      // SPEC §15: what did not finish within the grace goes back to the queue now, not after its lease; the
+      // attempt it started does not count. A send that still completes may arrive twice (at least once).
+      const unfinished = [...inFlight];
+      inFlight.clear();
+      await Promise.all(
+        unfinished.map((delivery) =>
+          rescheduleDelivery(store.db, delivery, { at: now(), lastStatus: 'returned to the queue at shutdown', attempts: delivery.attempts - 1 }),
+        ),
+      ).catch((error) => logger.error({ err: error }, 'returning unfinished deliveries at shutdown failed; their leases will expire'));
     },
     breaker,
     get inFlight() {

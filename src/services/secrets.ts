@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { initSetting } from '../store/settings.js';
+import { prepareDataDir } from '../store/open-store.js';
 import type { Db } from '../store/schema.js';
 
 export interface AdminTokenResult {
@@ -18,7 +19,7 @@ export function loadAdminToken(config: Config): AdminTokenResult {
   if (config.adminToken) return { token: config.adminToken, created: false };
   const file = path.join(config.dataDir, 'admin-token');
   if (fs.existsSync(file)) return { token: fs.readFileSync(file, 'utf8').trim(), created: false };
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir);
   const token = randomBytes(32).toString('base64url');
   fs.writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
   return { token, created: true };

@@ -8,6 +8,7 @@ import { createQueryId, Kysely, PostgresDialect, SqliteDialect, sql, type Compil
 import pg from 'pg';
 import type { Database, Db } from './schema.js';
 import type { Dialect } from './migrations.js';
+import { ConfigError } from '../config.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
@@ -37,9 +38,30 @@ export function openStore(options: StoreOptions): Store {
 
 const WAL_BACKSTOP_PAGES = 65_536;
 
+/**
+ * The data directory, created `0700`, with every file in it `0600` (SPEC §15: the SQLite file holds the VAPID
+ * private key). Errors name the path and the setting.
+ */
+export function prepareDataDir(dataDir: string): void {
+  try {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dataDir, 0o700);
+    for (const name of fs.readdirSync(dataDir)) {
+      const file = path.join(dataDir, name);
+      if (fs.statSync(file).isFile()) fs.chmodSync(file, 0o600);
+    }
+    fs.accessSync(dataDir, fs.constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ConfigError('HERALD_DATA_DIR', `cannot create or write the data directory ${dataDir} (${reason}): point HERALD_DATA_DIR at a directory Herald may write`);
+  }
+}
+
 function openSqlite(dataDir: string): Store {
-  fs.mkdirSync(dataDir, { recursive: true });
+  prepareDataDir(dataDir);
   const file = new SqliteDatabase(path.join(dataDir, 'herald.sqlite'));
+  // Created under the process's umask; the key it holds is nobody else's business.
+  fs.chmodSync(file.name, 0o600);
   file.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode; only an OS crash may lose the last commits.
   file.pragma('synchronous = NORMAL');
