@@ -20,6 +20,8 @@ export interface Config {
   /** Worker threads that encrypt push messages; 0 encrypts on the main thread. */
   readonly pushThreads: number;
   readonly logLevel: string;
+  /** How long a worker's claim holds a delivery; renewed while it works on it (SPEC §16). */
+  readonly pushLeaseMs: number;
   /** Simultaneous connections per process (SPEC §15). */
   readonly maxConnections: number;
   /** The host platform's own tokens (SPEC §13); absent sources are off. */
@@ -118,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // One core stays with the main thread's HTTP and SQL work.
     pushThreads: readInt(env, 'HERALD_PUSH_THREADS', Math.min(4, os.availableParallelism() - 1), 0, 64),
     logLevel,
+    pushLeaseMs: readInt(env, 'HERALD_PUSH_LEASE_MS', 30_000, 1_000, 3_600_000),
     maxConnections: readInt(env, 'HERALD_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     auth: readAuthConfig(env),
   });

@@ -22,6 +22,7 @@ import { openStore, type Store } from '../store/open-store.js';
 import { createTokenResolver } from '../auth/token-resolver.js';
 import { createPushTokenRecheck } from '../auth/push-token-recheck.js';
 import { startTokenPruning } from '../auth/token-pruning.js';
+import { startHeartbeat } from '../services/heartbeat.js';
 
 /** SPEC §15: in-flight requests and sends get this long on shutdown; unfinished deliveries go back to the queue. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -113,6 +114,7 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
         metrics: createDeliveryMetrics(registry),
         logger: workerLogger,
         retryBaseMs: config.pushRetryBaseMs,
+        leaseMs: config.pushLeaseMs,
         recheckToken: createPushTokenRecheck({ db: store.db, now: Date.now, tokens, recheckSeconds: config.auth.recheckSeconds }),
       });
       const running = worker;
@@ -152,6 +154,13 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
       await listenForProbes(config, store, registry, logger, closers);
     }
     startWorker();
+    const stopBeating = await startHeartbeat({
+      db: store.db,
+      role: roles.web && roles.worker ? 'serve' : roles.web ? 'web' : 'worker',
+      now: Date.now,
+      onError: (err) => logger.error({ err }, 'recording the heartbeat failed'),
+    });
+    closers.push(stopBeating);
   } catch (error) {
     await closeAll();
     throw error;
@@ -208,10 +217,13 @@ async function listenOrExplain(app: FastifyInstance, config: Config): Promise<vo
  */
 async function closeWithin(app: FastifyInstance, graceMs: number): Promise<void> {
   const force = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  // A keep-alive connection whose request finishes during the grace would otherwise stay open until cut.
+  const idle = setInterval(() => app.server.closeIdleConnections(), 100);
   try {
     await app.close();
   } finally {
     clearTimeout(force);
+    clearInterval(idle);
   }
 }
 

@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HeraldError } from '../domain/errors.js';
 import type { TokenResolver } from '../auth/token-resolver.js';
-import { bucketsFor, RateLimiter, type RateLimits } from './rate-limit.js';
+import { bucketsFor, RateLimiter, type RateLimits, type SharedWindows } from './rate-limit.js';
 
 export const READ_NOTIFICATIONS = ['read', 'read:notifications'] as const;
 export const WRITE_NOTIFICATIONS = ['write', 'write:notifications'] as const;
@@ -62,9 +62,9 @@ const PAGINATION_KEYS = ['max_id', 'since_id', 'min_id'];
 
 export function registerClientAuth(
   app: FastifyInstance,
-  deps: { tokens: TokenResolver; now: () => number; rateLimits: RateLimits | null },
+  deps: { tokens: TokenResolver; now: () => number; rateLimits: RateLimits | null; sharedWindows?: SharedWindows },
 ): void {
-  const limiter = new RateLimiter();
+  const limiter = new RateLimiter(deps.sharedWindows);
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
     const scopes = config.scopes;

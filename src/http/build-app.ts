@@ -17,6 +17,7 @@ import { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Store } from '../store/open-store.js';
 import type { NotificationBus } from '../services/notification-bus.js';
+import { addToWindows, pruneWindows } from '../store/rate-limit-windows.js';
 import { limitParameters, registerBodyParsers, parseQueryString } from './body-parsing.js';
 import { handleError } from './error-table.js';
 import { bearerToken, registerClientAuth } from './auth.js';
@@ -134,6 +135,15 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
       registerClientAuth(api, {
         tokens,
         now: deps.now,
+        // Several web processes share PostgreSQL, and so their counts (SPEC §16); SQLite is one process.
+        sharedWindows:
+          deps.store.dialect === 'postgres'
+            ? {
+                add: (deltas) => addToWindows(deps.store.db, deltas),
+                prune: (before) => pruneWindows(deps.store.db, before),
+                onError: (err) => app.log.error({ err }, 'sharing rate-limit counts failed'),
+              }
+            : undefined,
         rateLimits: deps.rateLimits === undefined ? (deps.config.rateLimits ? DEFAULT_RATE_LIMITS : null) : deps.rateLimits,
       });
       await api.register(instanceRoutes, { deps });

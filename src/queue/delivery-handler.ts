@@ -210,7 +210,7 @@ async function act(
       await removeSubscription(deps, subscription, outcome.reason);
       return 'gone';
     case 'auth-failed': {
-      const verdict = deps.breaker.recordAuthFailure(origin, subscription.id, deps.now());
+      const verdict = await deps.breaker.recordAuthFailure(origin, subscription.id, deps.now());
       if (verdict.kind === 'delete') {
         await removeSubscription(deps, subscription, outcome.reason);
         return 'gone';

@@ -9,6 +9,7 @@ import {
   giveUpDelivery,
   loadDeliveryInputs,
   pruneGivenUpDeliveries,
+  renewLeases,
   rescheduleDelivery,
   type DeliveryInputs,
   type DeliveryRow,
@@ -35,7 +36,10 @@ export interface DeliveryWorkerOptions extends PushMessageDeps {
   /** Sends in flight at most. */
   readonly concurrency?: number;
   readonly pollIntervalMs?: number;
-  /** Longer than the slowest attempt (30 s request timeout), or a slow send would be claimed twice. */
+  /**
+   * HERALD_PUSH_LEASE_MS: how long a claim holds a delivery. Renewed every third of it while the attempt runs,
+   * so a dead worker's deliveries are taken over within about one lease (SPEC §16).
+   */
   readonly leaseMs?: number;
   /** How long given-up rows are kept for inspection. */
   readonly keepGivenUpMs?: number;
@@ -44,7 +48,7 @@ export interface DeliveryWorkerOptions extends PushMessageDeps {
 }
 
 export const DEFAULT_CONCURRENCY = 64;
-export const DEFAULT_LEASE_MS = 2 * 60_000;
+export const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_POLL_MS = 1_000;
 const KEEP_GIVEN_UP_MS = 7 * 24 * 60 * 60_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
@@ -60,7 +64,7 @@ export interface DeliveryWorker {
 
 export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWorker {
   const { store, now, logger } = options;
-  const breaker = options.breaker ?? createOriginBreaker();
+  const breaker = options.breaker ?? createOriginBreaker(store);
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const keepGivenUpMs = options.keepGivenUpMs ?? KEEP_GIVEN_UP_MS;
   const handle = createBatchDeliveryHandler({
@@ -90,6 +94,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         const pruned = await pruneGivenUpDeliveries(store.db, at - keepGivenUpMs);
         if (pruned > 0) logger.info({ pruned }, 'pruned given-up push deliveries');
       }
+      // Every worker honours every pause (SPEC §16): read them before deciding what to send.
+      await breaker.refresh(at);
       const claimed = await claimDueDeliveries(store.db, store.dialect, { now: at, leaseMs, limit });
       // Subscriptions, notifications, actors and statuses for the whole claim in four queries.
       const inputs = await loadDeliveryInputs(store.db, claimed);
@@ -119,12 +125,35 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     },
   });
 
+  /** Renews the leases of the attempts still running; rows claimed together share a lease and one statement. */
+  async function renewRunning(): Promise<void> {
+    const byLease = new Map<number, DeliveryRow[]>();
+    for (const delivery of inFlight) {
+      const lease = Number(delivery.lease_until);
+      byLease.set(lease, [...(byLease.get(lease) ?? []), delivery]);
+    }
+    const next = now() + leaseMs;
+    for (const [lease, rows] of byLease) {
+      const renewed = new Set(await renewLeases(store.db, rows.map((r) => r.id), lease, next));
+      for (const row of rows) {
+        if (!renewed.has(row.id)) continue;
+        row.lease_until = next;
+        row.next_attempt_at = next;
+      }
+    }
+  }
+
   let unsubscribe: (() => void) | undefined;
+  let renewal: NodeJS.Timeout | undefined;
   return {
     start() {
       unsubscribe ??= options.bus?.subscribe((event) => {
         if (event.deliveries > 0) runner.wake();
       });
+      renewal ??= setInterval(() => {
+        renewRunning().catch((error) => logger.error({ err: error }, 'renewing delivery leases failed'));
+      }, Math.max(100, Math.floor(leaseMs / 3)));
+      renewal.unref();
       runner.start();
     },
     wake: () => runner.wake(),
@@ -132,6 +161,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       unsubscribe?.();
       unsubscribe = undefined;
       await runner.stop(graceMs);
+      clearInterval(renewal);
+      renewal = undefined;
       // SPEC §15: what did not finish within the grace goes back to the queue now, not after its lease; the
       // attempt it started does not count. A send that still completes may arrive twice (at least once).
       const unfinished = [...inFlight];

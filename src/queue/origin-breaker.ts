@@ -2,7 +2,13 @@
 // deleted as Mastodon does; but when one push-service origin refuses several *different* subscriptions
 // within minutes, the likelier fault is ours (a rotated or wrong VAPID key, a subject the service
 // rejects), and deleting would wipe out every subscription at that service. So the breaker trips:
-// deletions stop and the origin is paused, to be tried again later. Pure: the clock is an argument.
+// deletions stop and the origin is paused, to be tried again later.
+//
+// Its counts and pauses live in the database (SPEC §16): with any number of workers, at most
+// threshold − 1 subscriptions of an origin are deleted before it is paused, and every worker honours the
+// pause. The decision itself is pure (judgeRefusal); the store serializes decisions per origin.
+import { recordRefusal, activePauses } from '../store/origin-health.js';
+import type { Store } from '../store/open-store.js';
 
 export interface OriginBreakerOptions {
   /** Distinct subscriptions refused within `windowMs` that trip the breaker. */
@@ -20,56 +26,56 @@ export type AuthFailureVerdict =
   /** Part of a burst: keep the subscription and retry after the pause. `tripped` is true on the refusal that tripped it. */
   | { readonly kind: 'pause'; readonly until: number; readonly tripped: boolean; readonly refusals: number };
 
+/**
+ * What one more refusal means, given the distinct subscriptions refused within the window (this one
+ * included) and the origin's pause. Pure; returns the pause to keep.
+ */
+export function judgeRefusal(
+  state: { refusals: number; pausedUntil: number },
+  now: number,
+  options: OriginBreakerOptions,
+): { verdict: AuthFailureVerdict; pausedUntil: number } {
+  // Already paused: refusals still in flight when it tripped belong to the same burst.
+  if (state.pausedUntil > now) {
+    return { verdict: { kind: 'pause', until: state.pausedUntil, tripped: false, refusals: state.refusals }, pausedUntil: state.pausedUntil };
+  }
+  if (state.refusals >= options.threshold) {
+    const until = now + options.pauseMs;
+    return { verdict: { kind: 'pause', until, tripped: true, refusals: state.refusals }, pausedUntil: until };
+  }
+  return { verdict: { kind: 'delete' }, pausedUntil: state.pausedUntil };
+}
+
 export interface OriginBreaker {
   /** Records a 401/403 from `origin` for `subscriptionId` and says what to do with it. */
-  recordAuthFailure(origin: string, subscriptionId: number, now: number): AuthFailureVerdict;
-  /** When the origin is paused, the time its pause ends; otherwise null. */
+  recordAuthFailure(origin: string, subscriptionId: number, now: number): Promise<AuthFailureVerdict>;
+  /** When the origin is paused, the time its pause ends; otherwise null. From the last refresh. */
   pausedUntil(origin: string, now: number): number | null;
+  /** Reads every process's pauses again (the worker does before each claim). */
+  refresh(now: number): Promise<void>;
   /** Origins currently paused, for metrics. */
   pausedOrigins(now: number): string[];
 }
 
-interface OriginState {
-  /** subscription id → time of its latest refusal */
-  refusals: Map<number, number>;
-  pausedUntil: number;
-}
-
-/** Origins tracked at once; a flood of distinct origins forgets the oldest rather than growing. */
-const MAX_ORIGINS = 1000;
-
-export function createOriginBreaker(options: OriginBreakerOptions = DEFAULT_BREAKER): OriginBreaker {
-  const origins = new Map<string, OriginState>();
-
-  function stateOf(origin: string): OriginState {
-    let state = origins.get(origin);
-    if (!state) {
-      if (origins.size >= MAX_ORIGINS) origins.delete(origins.keys().next().value!);
-      state = { refusals: new Map(), pausedUntil: 0 };
-      origins.set(origin, state);
-    }
-    return state;
-  }
-
+export function createOriginBreaker(store: Store, options: OriginBreakerOptions = DEFAULT_BREAKER): OriginBreaker {
+  let pauses = new Map<string, number>();
   return {
-    recordAuthFailure(origin, subscriptionId, now) {
-      const state = stateOf(origin);
-      for (const [id, at] of state.refusals) if (now - at > options.windowMs) state.refusals.delete(id);
-      state.refusals.set(subscriptionId, now);
-      // Already paused: refusals still in flight when it tripped belong to the same burst.
-      if (state.pausedUntil > now) return { kind: 'pause', until: state.pausedUntil, tripped: false, refusals: state.refusals.size };
-      if (state.refusals.size >= options.threshold) {
-        state.pausedUntil = now + options.pauseMs;
-        return { kind: 'pause', until: state.pausedUntil, tripped: true, refusals: state.refusals.size };
-      }
-      return { kind: 'delete' };
+    async recordAuthFailure(origin, subscriptionId, now) {
+      const verdict = await recordRefusal(store, { origin, subscriptionId, now, windowMs: options.windowMs }, (state) =>
+        judgeRefusal(state, now, options),
+      );
+      if (verdict.kind === 'pause') pauses.set(origin, verdict.until);
+      return verdict;
     },
     pausedUntil(origin, now) {
-      const until = origins.get(origin)?.pausedUntil ?? 0;
+      const until = pauses.get(origin) ?? 0;
       return until > now ? until : null;
     },
+    async refresh(now) {
+      pauses = await activePauses(store.db, now);
+    },
     pausedOrigins(now) {
-      return [...origins].filter(([, state]) => state.pausedUntil > now).map(([origin]) => origin);
+      return [...pauses].filter(([, until]) => until > now).map(([origin]) => origin);
     },
   };
 }

@@ -150,6 +150,22 @@ export async function claimDueDeliveries(
   return rows.sort((a, b) => a.id - b.id);
 }
 
+/**
+ * Extends the leases of claimed rows still being worked on (SPEC §16), matching the lease they were claimed
+ * or last renewed with. Returns the ids renewed; one that no longer matches was taken over or finished.
+ */
+export async function renewLeases(db: Db, ids: readonly number[], current: number, next: number): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .updateTable('deliveries')
+    .set({ lease_until: next, next_attempt_at: next })
+    .where('id', 'in', ids)
+    .where('lease_until', '=', current)
+    .returning('id')
+    .execute();
+  return rows.map((row) => Number(row.id));
+}
+
 /** Done (delivered, or nothing left to send): the row goes. */
 export async function completeDelivery(db: Db, id: number): Promise<void> {
   await executeCached(db, 'completeDelivery', [id], (param) => db.deleteFrom('deliveries').where('id', '=', param(0)));

@@ -190,10 +190,46 @@ const hostTokens: Migration = {
   },
 };
 
+/** SPEC §16: what protects users across processes lives in the database. */
+const sharedState: Migration = {
+  async up(db: Kysely<any>) {
+    // The 401/403 burst breaker (SPEC §8.7): refusals by origin and subscription, and pauses by origin.
+    await db.schema
+      .createTable('origin_refusals')
+      .addColumn('origin', 'text', (c) => c.notNull())
+      .addColumn('subscription_id', 'bigint', (c) => c.notNull())
+      .addColumn('refused_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('origin_refusals_pk', ['origin', 'subscription_id'])
+      .execute();
+    await db.schema
+      .createTable('origin_pauses')
+      .addColumn('origin', 'text', (c) => c.primaryKey())
+      .addColumn('paused_until', 'bigint', (c) => c.notNull())
+      .execute();
+    // Rate-limit counters shared by every web process (SPEC §1.7, §16), one row per bucket and window.
+    await db.schema
+      .createTable('rate_limit_windows')
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('window_end', 'bigint', (c) => c.notNull())
+      .addColumn('count', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('rate_limit_windows_pk', ['key', 'window_end'])
+      .execute();
+    await db.schema
+      .createTable('processes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('role', 'text', (c) => c.notNull())
+      .addColumn('host', 'text', (c) => c.notNull())
+      .addColumn('pid', 'integer', (c) => c.notNull())
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_beat', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+};
+
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.dialect), '0002_host_tokens': hostTokens };
+    return { '0001_initial': initial(this.dialect), '0002_host_tokens': hostTokens, '0003_shared_state': sharedState };
   }
 }
 

@@ -146,6 +146,33 @@ export interface DeliveriesTable {
   created_at: number;
 }
 
+export interface OriginRefusalsTable {
+  origin: string;
+  subscription_id: number;
+  refused_at: number;
+}
+
+export interface OriginPausesTable {
+  origin: string;
+  paused_until: number;
+}
+
+export interface RateLimitWindowsTable {
+  key: string;
+  window_end: number;
+  count: number;
+}
+
+/** One row per running process (SPEC §16), beating every few seconds. */
+export interface ProcessesTable {
+  id: string;
+  role: string;
+  host: string;
+  pid: number;
+  started_at: number;
+  last_beat: number;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -166,6 +193,10 @@ export interface Database {
   push_subscriptions: PushSubscriptionsTable;
   deliveries: DeliveriesTable;
   settings: SettingsTable;
+  origin_refusals: OriginRefusalsTable;
+  origin_pauses: OriginPausesTable;
+  rate_limit_windows: RateLimitWindowsTable;
+  processes: ProcessesTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

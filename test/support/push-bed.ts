@@ -73,7 +73,7 @@ export async function createPushBed(
   const signer = createVapidSigner({ ...vapidKeys, subject: SUBJECT, now });
   const secrets = await loadPushSecrets(t.store.db);
   const sender = createPushSender({ allowList: parseAllowList(allowPrivate), ...options.sender });
-  const breaker = createOriginBreaker();
+  const breaker = createOriginBreaker(t.store);
   const registry = new Registry();
   const metrics = createDeliveryMetrics(registry);
   const logs: LogLine[] = [];
