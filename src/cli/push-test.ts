@@ -13,7 +13,7 @@ import { loadVapidKeys } from '../services/secrets.js';
 import { findAccount } from '../store/accounts.js';
 import { migrateToLatest } from '../store/migrations.js';
 import { openStore } from '../store/open-store.js';
-import { deleteSubscription, listSubscriptionsOfAccount } from '../store/push-subscriptions.js';
+import { removeSubscriptions, listSubscriptionsOfAccount } from '../store/push-subscriptions.js';
 import { readFlags } from './run-cli.js';
 
 const NO_METRICS: DeliveryMetrics = {
@@ -79,7 +79,8 @@ export async function pushTestCommand(config: Config, args: readonly string[]): 
         }
         failures++;
         if (outcome.kind === 'gone') {
-          await store.db.transaction().execute((trx) => deleteSubscription(trx, subscription.id));
+          const removal = { reason: 'gone' as const, detail: String(outcome.status), now: Date.now() };
+          await store.db.transaction().execute((trx) => removeSubscriptions(trx, { id: subscription.id }, removal));
           console.log(`${label}: gone (${status}), subscription removed: ${outcome.reason}`);
         } else {
           console.log(`${label}: ${outcome.kind} (${status}): ${outcome.reason}`);

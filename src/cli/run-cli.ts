@@ -6,6 +6,7 @@ import { migrate } from './migrate.js';
 import { createTokenCommand } from './token-create.js';
 import { vapidGenerate } from './vapid-generate.js';
 import { pushTestCommand } from './push-test.js';
+import { diagnoseCommand, statusCommand } from './diagnostics.js';
 
 const USAGE = `Usage: herald <command>
 
@@ -18,6 +19,9 @@ Commands:
   token create --account <id> [--scopes "read write push"] [--client <name>]
                              mint an access token for an account
   push test --account <id>   send a test push to each of the account's subscriptions and print the outcomes
+  push diagnose --account <id>
+                             why the account's phones get (or do not get) pushes, in plain words
+  status                     processes, ingest, queue and push services at a glance
   help                       this text
 
 Settings come from the environment: see the README.`;
@@ -47,7 +51,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
         break;
       case 'push':
         if (rest[0] === 'test') return await pushTestCommand(loadConfig(), rest.slice(1));
+        if (rest[0] === 'diagnose') return await diagnoseCommand(loadConfig(), rest.slice(1));
         break;
+      case 'status':
+        return await statusCommand(loadConfig());
       case 'help':
       case '--help':
       case '-h':

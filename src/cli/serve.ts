@@ -23,6 +23,7 @@ import { createTokenResolver } from '../auth/token-resolver.js';
 import { createPushTokenRecheck } from '../auth/push-token-recheck.js';
 import { startTokenPruning } from '../auth/token-pruning.js';
 import { startHeartbeat } from '../services/heartbeat.js';
+import { createProcessActivity } from '../services/process-activity.js';
 
 /** SPEC §15: in-flight requests and sends get this long on shutdown; unfinished deliveries go back to the queue. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -46,6 +47,7 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
     for (const close of closers.reverse()) await close().catch((err: unknown) => logger.error({ err }, 'error while shutting down'));
   };
   let startWorker = (): void => {};
+  const activity = createProcessActivity(Date.now());
   try {
     await checkDatabase(store, config);
     const applied = await migrateToLatest(store.db, store.dialect);
@@ -146,6 +148,7 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
         pushAllowList: allowList,
         metricsRegistry: registry,
         tokens,
+        activity,
       });
       drains.push(() => closeWithin(app, SHUTDOWN_GRACE_MS));
       await listenOrExplain(app, config);
@@ -156,6 +159,7 @@ export async function serve(config: Config, roles: { web: boolean; worker: boole
     startWorker();
     const stopBeating = await startHeartbeat({
       db: store.db,
+      activity,
       role: roles.web && roles.worker ? 'serve' : roles.web ? 'web' : 'worker',
       now: Date.now,
       onError: (err) => logger.error({ err }, 'recording the heartbeat failed'),

@@ -18,6 +18,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/open-store.js';
 import type { NotificationBus } from '../services/notification-bus.js';
 import { addToWindows, pruneWindows } from '../store/rate-limit-windows.js';
+import type { ProcessActivity } from '../services/process-activity.js';
 import { limitParameters, registerBodyParsers, parseQueryString } from './body-parsing.js';
 import { handleError } from './error-table.js';
 import { bearerToken, registerClientAuth } from './auth.js';
@@ -55,6 +56,8 @@ export interface AppDeps {
   readonly metricsRegistry?: Registry;
   /** Who a bearer is (SPEC §13); built from the config's token sources when absent. */
   readonly tokens?: TokenResolver;
+  /** This process's activity for its heartbeat (ingest rate, open streams). */
+  readonly activity?: ProcessActivity;
   /** SPEC §15's timeouts unless given (tests shorten them). */
   readonly httpTimeouts?: HttpTimeouts;
 }

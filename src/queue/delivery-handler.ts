@@ -24,12 +24,13 @@ import {
   type DeliveryRow,
 } from '../store/deliveries.js';
 import type { NotificationRow } from '../store/notifications.js';
-import { deleteSubscription, type PushSubscriptionRow } from '../store/push-subscriptions.js';
+import { removeSubscriptions, type RemovalReason, type PushSubscriptionRow } from '../store/push-subscriptions.js';
 import type { Database } from '../store/schema.js';
 import type { Kysely } from 'kysely';
 import type { DeliveryMetrics, DeliveryOutcomeLabel } from './delivery-metrics.js';
 import type { OriginBreaker } from './origin-breaker.js';
 import type { PushTokenRecheck } from '../auth/push-token-recheck.js';
+import type { DeliveryDiagnostics } from './delivery-diagnostics.js';
 
 /** SPEC §8.4, §12: nothing is sent for a notification more than 48 hours after its created_at. */
 export const PUSH_MAX_AGE_MS = 48 * 60 * 60 * 1000;
@@ -50,6 +51,8 @@ export interface DeliveryHandlerDeps extends PushMessageDeps {
   readonly retryBaseMs: number;
   /** [0, 1), for the retry jitter. */
   readonly random: () => number;
+  /** SPEC §14: what each attempt says about its subscription and push service, for the console. */
+  readonly diagnostics?: DeliveryDiagnostics;
   /** SPEC §13: asks an introspected token's source again before sending; absent when introspection is off. */
   readonly recheckToken?: PushTokenRecheck;
   /** Removes a finished delivery's row; completeDelivery unless the worker batches them. */
@@ -96,7 +99,7 @@ export function createBatchDeliveryHandler(
     if (deps.recheckToken) {
       const verdict = await recheck(deps, subscription);
       if (verdict === 'inactive') {
-        await removeSubscription(deps, subscription, 'the access token is no longer active');
+        await removeSubscription(deps, subscription, 'token_inactive', 'the access token is no longer active');
         metrics.recordOutcome(origin, 'skipped', null, false);
         return { kind: 'skipped', reason: 'access token no longer active' };
       }
@@ -134,12 +137,23 @@ export function createBatchDeliveryHandler(
       return { kind: 'sent', outcome: { kind: 'give-up', status: null, reason }, action: 'given_up' };
     }
 
+    const sendStarted = performance.now();
     const outcome = await send(deps, request, origin, {
       attempt: delivery.attempts,
       deadline: notification.created_at + PUSH_MAX_AGE_MS,
     });
+    const sendMs = performance.now() - sendStarted;
     const action = await act(deps, delivery, subscription, origin, outcome);
     metrics.recordOutcome(origin, action, outcome.status, true);
+    deps.diagnostics?.record({
+      subscriptionId: subscription.id,
+      origin,
+      action,
+      status: outcome.status,
+      reason: 'reason' in outcome ? outcome.reason : undefined,
+      sendMs,
+      at: deps.now(),
+    });
     return { kind: 'sent', outcome, action };
   };
 }
@@ -207,12 +221,12 @@ async function act(
       await completeWith(deps, delivery.id);
       return 'delivered';
     case 'gone':
-      await removeSubscription(deps, subscription, outcome.reason);
+      await removeSubscription(deps, subscription, 'gone', `${outcome.status}: ${outcome.reason}`);
       return 'gone';
     case 'auth-failed': {
       const verdict = await deps.breaker.recordAuthFailure(origin, subscription.id, deps.now());
       if (verdict.kind === 'delete') {
-        await removeSubscription(deps, subscription, outcome.reason);
+        await removeSubscription(deps, subscription, 'refused', `${outcome.status}: ${outcome.reason}`);
         return 'gone';
       }
       if (verdict.tripped) {
@@ -241,9 +255,14 @@ async function act(
   }
 }
 
-async function removeSubscription(deps: DeliveryHandlerDeps, subscription: PushSubscriptionRow, reason: string): Promise<void> {
-  deps.logger.info({ subscriptionId: subscription.id, accountId: subscription.account_id, reason }, 'push subscription removed');
-  await deps.db.transaction().execute((trx) => deleteSubscription(trx, subscription.id));
+async function removeSubscription(
+  deps: DeliveryHandlerDeps,
+  subscription: PushSubscriptionRow,
+  reason: RemovalReason,
+  detail: string,
+): Promise<void> {
+  deps.logger.info({ subscriptionId: subscription.id, accountId: subscription.account_id, reason, detail }, 'push subscription removed');
+  await deps.db.transaction().execute((trx) => removeSubscriptions(trx, { id: subscription.id }, { reason, detail, now: deps.now() }));
 }
 
 /** undici may wrap the connector's error; the refusal (a PushError) is what classification needs to see. */

@@ -21,6 +21,7 @@ import type { DeliveryMetrics } from './delivery-metrics.js';
 import { createJobRunner } from './job-runner.js';
 import { createOriginBreaker, type OriginBreaker } from './origin-breaker.js';
 import type { PushTokenRecheck } from '../auth/push-token-recheck.js';
+import { createDeliveryDiagnostics, type DeliveryDiagnostics } from './delivery-diagnostics.js';
 
 export interface DeliveryWorkerOptions extends PushMessageDeps {
   readonly store: Store;
@@ -30,6 +31,8 @@ export interface DeliveryWorkerOptions extends PushMessageDeps {
   readonly logger: WorkerLogger;
   readonly retryBaseMs: number;
   readonly breaker?: OriginBreaker;
+  /** Where attempts are recorded for the console; one writing to the store unless given. */
+  readonly diagnostics?: DeliveryDiagnostics;
   /** SPEC §13's re-check of introspected tokens before sending (absent when introspection is off). */
   readonly recheckToken?: PushTokenRecheck;
   readonly random?: () => number;
@@ -67,8 +70,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const breaker = options.breaker ?? createOriginBreaker(store);
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const keepGivenUpMs = options.keepGivenUpMs ?? KEEP_GIVEN_UP_MS;
+  const diagnostics =
+    options.diagnostics ?? createDeliveryDiagnostics({ db: store.db, now, onError: (error) => logger.error({ err: error }, 'recording push diagnostics failed') });
   const handle = createBatchDeliveryHandler({
     ...options,
+    diagnostics,
     complete: createDeliveryCompleter(store.db),
     db: store.db,
     breaker,
@@ -163,6 +169,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       await runner.stop(graceMs);
       clearInterval(renewal);
       renewal = undefined;
+      await diagnostics.stop().catch((error) => logger.error({ err: error }, 'recording push diagnostics failed'));
       // SPEC §15: what did not finish within the grace goes back to the queue now, not after its lease; the
       // attempt it started does not count. A send that still completes may arrive twice (at least once).
       const unfinished = [...inFlight];

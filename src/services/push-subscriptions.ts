@@ -3,8 +3,7 @@ import { notFound } from '../domain/errors.js';
 import type { AllowList } from '../push/private-address.js';
 import type { Store } from '../store/open-store.js';
 import {
-  deleteSubscription,
-  deleteSubscriptionsOfToken,
+  removeSubscriptions,
   findSubscription,
   findSubscriptionByToken,
   replaceSubscription,
@@ -71,8 +70,10 @@ export async function changeSubscriptionData(
   return row;
 }
 
-export async function unsubscribe(deps: Pick<PushSubscriptionDeps, 'store'>, tokenId: number): Promise<void> {
-  await deps.store.db.transaction().execute((trx) => deleteSubscriptionsOfToken(trx, tokenId));
+export async function unsubscribe(deps: Pick<PushSubscriptionDeps, 'store' | 'now'>, tokenId: number): Promise<void> {
+  await deps.store.db
+    .transaction()
+    .execute((trx) => removeSubscriptions(trx, { tokenIds: [tokenId] }, { reason: 'deleted_by_app', now: deps.now() }));
 }
 
 /** Removes the subscription a valid Unsubscribe-URL token names; 404 for anything else, removing nothing. */
@@ -85,5 +86,5 @@ export async function unsubscribeWithToken(
   if (!claims) throw notFound();
   const row = await findSubscription(deps.store.db, claims.subscriptionId);
   if (!row || !tokens.verify(token, row)) throw notFound();
-  await deps.store.db.transaction().execute((trx) => deleteSubscription(trx, row.id));
+  await deps.store.db.transaction().execute((trx) => removeSubscriptions(trx, { id: row.id }, { reason: 'unsubscribed', now: deps.now() }));
 }

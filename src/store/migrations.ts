@@ -222,6 +222,52 @@ const sharedState: Migration = {
       .addColumn('pid', 'integer', (c) => c.notNull())
       .addColumn('started_at', 'bigint', (c) => c.notNull())
       .addColumn('last_beat', 'bigint', (c) => c.notNull())
+      .addColumn('ingest_per_minute', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('open_streams', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+  },
+};
+
+/** SPEC §14: what the console needs to say why a phone got no push, kept small and pruned. */
+const diagnostics: Migration = {
+  async up(db: Kysely<any>) {
+    for (const [name, type] of [
+      ['last_success_at', 'bigint'],
+      ['last_failure_at', 'bigint'],
+      ['last_failure_status', 'text'],
+      ['last_failure_class', 'text'],
+    ] as const) {
+      await db.schema.alterTable('push_subscriptions').addColumn(name, type).execute();
+    }
+    await db.schema.alterTable('push_subscriptions').addColumn('consecutive_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .createTable('removed_subscriptions')
+      .addColumn('id', 'bigint', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('token_id', 'bigint', (c) => c.notNull())
+      .addColumn('origin', 'text', (c) => c.notNull())
+      .addColumn('standard', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('removed_at', 'bigint', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text')
+      .execute();
+    await db.schema.createIndex('removed_subscriptions_account').on('removed_subscriptions').columns(['account_id', 'removed_at']).execute();
+    // Per origin and hour: `outcome:<label>` counts and `send:<bucket>` send-time histogram counts.
+    await db.schema
+      .createTable('origin_hourly')
+      .addColumn('origin', 'text', (c) => c.notNull())
+      .addColumn('hour', 'bigint', (c) => c.notNull())
+      .addColumn('metric', 'text', (c) => c.notNull())
+      .addColumn('count', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('origin_hourly_pk', ['origin', 'hour', 'metric'])
+      .execute();
+    await db.schema
+      .createTable('origin_errors')
+      .addColumn('origin', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text', (c) => c.notNull())
       .execute();
   },
 };
@@ -229,7 +275,7 @@ const sharedState: Migration = {
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.dialect), '0002_host_tokens': hostTokens, '0003_shared_state': sharedState };
+    return { '0001_initial': initial(this.dialect), '0002_host_tokens': hostTokens, '0003_shared_state': sharedState, '0004_diagnostics': diagnostics };
   }
 }
 

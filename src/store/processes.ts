@@ -9,11 +9,17 @@ export interface ProcessBeat {
   readonly startedAt: number;
 }
 
-export async function recordBeat(db: Db, process: ProcessBeat, now: number): Promise<void> {
+export async function recordBeat(
+  db: Db,
+  process: ProcessBeat,
+  now: number,
+  activity: { ingestPerMinute: number; openStreams: number },
+): Promise<void> {
+  const live = { last_beat: now, ingest_per_minute: activity.ingestPerMinute, open_streams: activity.openStreams };
   await db
     .insertInto('processes')
-    .values({ id: process.id, role: process.role, host: process.host, pid: process.pid, started_at: process.startedAt, last_beat: now })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ last_beat: now }))
+    .values({ id: process.id, role: process.role, host: process.host, pid: process.pid, started_at: process.startedAt, ...live })
+    .onConflict((oc) => oc.column('id').doUpdateSet(live))
     .execute();
 }
 

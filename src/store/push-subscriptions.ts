@@ -1,11 +1,64 @@
 // Push subscriptions (SPEC §8.1): one per access token, with the token that created it kept encrypted.
 import type { Dialect } from './migrations.js';
 import type { Db, Database, PushSubscriptionsTable } from './schema.js';
-import type { Selectable, Kysely } from 'kysely';
+import type { Insertable, Selectable, Kysely } from 'kysely';
 
 export type PushSubscriptionRow = Selectable<PushSubscriptionsTable>;
 
-export type NewPushSubscription = Omit<PushSubscriptionRow, 'id' | 'created_at' | 'updated_at'>;
+export type NewPushSubscription = Omit<Insertable<PushSubscriptionsTable>, 'id' | 'created_at' | 'updated_at'>;
+
+/**
+ * Why a subscription went (SPEC §14): the push service said it is gone (404/410) or refused it (401/403, not
+ * a burst), its token was revoked or is no longer active, the user unsubscribed through the Unsubscribe-URL,
+ * the app replaced it with a new POST, or the app deleted it.
+ */
+export type RemovalReason = 'gone' | 'refused' | 'token_revoked' | 'token_inactive' | 'unsubscribed' | 'replaced' | 'deleted_by_app';
+
+export interface Removal {
+  readonly reason: RemovalReason;
+  readonly detail?: string;
+  readonly now: number;
+}
+
+/** Removed subscriptions are remembered this long. */
+export const KEEP_REMOVED_MS = 7 * 24 * 60 * 60_000;
+
+/**
+ * Removes subscriptions with their queued pushes, and remembers each with why for the console. Run it in a
+ * transaction. Returns how many went.
+ */
+export async function removeSubscriptions(
+  db: Db,
+  which: { readonly id: number } | { readonly tokenIds: readonly number[] },
+  removal: Removal,
+): Promise<number> {
+  let query = db.selectFrom('push_subscriptions').select(['id', 'account_id', 'token_id', 'endpoint', 'standard', 'created_at']);
+  query = 'id' in which ? query.where('id', '=', which.id) : query.where('token_id', 'in', which.tokenIds);
+  const rows = 'tokenIds' in which && which.tokenIds.length === 0 ? [] : await query.execute();
+  if (rows.length === 0) return 0;
+  const ids = rows.map((r) => r.id);
+  await db
+    .insertInto('removed_subscriptions')
+    .values(
+      rows.map((r) => ({
+        id: r.id,
+        account_id: r.account_id,
+        token_id: r.token_id,
+        // The origin only: an endpoint's path is a capability (SPEC §14).
+        origin: new URL(r.endpoint).origin,
+        standard: r.standard,
+        created_at: r.created_at,
+        removed_at: removal.now,
+        reason: removal.reason,
+        detail: removal.detail?.slice(0, 500) ?? null,
+      })),
+    )
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  await db.deleteFrom('deliveries').where('subscription_id', 'in', ids).execute();
+  await db.deleteFrom('push_subscriptions').where('id', 'in', ids).execute();
+  return rows.length;
+}
 
 /**
  * Replaces the token's subscription with a new one (a new id, as Mastodon destroys and creates).
@@ -23,7 +76,7 @@ export async function replaceSubscription(
     if (dialect === 'postgres') {
       await trx.selectFrom('tokens').select('id').where('id', '=', row.token_id).forUpdate().execute();
     }
-    await deleteSubscriptionsOfToken(trx, row.token_id);
+    await removeSubscriptions(trx, { tokenIds: [row.token_id] }, { reason: 'replaced', now });
     return trx
       .insertInto('push_subscriptions')
       .values({ ...row, created_at: now, updated_at: now })
@@ -59,17 +112,7 @@ export async function updateSubscriptionData(
     .executeTakeFirst();
 }
 
-/** Removes the token's subscription and its queued pushes; true when there was one. */
-export async function deleteSubscriptionsOfToken(db: Db, tokenId: number): Promise<boolean> {
-  const ids = db.selectFrom('push_subscriptions').select('id').where('token_id', '=', tokenId);
-  await db.deleteFrom('deliveries').where('subscription_id', 'in', ids).execute();
-  const result = await db.deleteFrom('push_subscriptions').where('token_id', '=', tokenId).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
-}
-
-/** Removes one subscription and its queued pushes (a push service said it is gone); true when it existed. */
-export async function deleteSubscription(db: Db, id: number): Promise<boolean> {
-  await db.deleteFrom('deliveries').where('subscription_id', '=', id).execute();
-  const result = await db.deleteFrom('push_subscriptions').where('id', '=', id).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
+/** Forgets removals older than KEEP_REMOVED_MS. */
+export async function pruneRemovedSubscriptions(db: Db, now: number): Promise<void> {
+  await db.deleteFrom('removed_subscriptions').where('removed_at', '<', now - KEEP_REMOVED_MS).execute();
 }

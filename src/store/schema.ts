@@ -129,6 +129,39 @@ export interface PushSubscriptionsTable {
   access_token_enc: string;
   created_at: number;
   updated_at: number;
+  /** SPEC §14 diagnostics: the last delivery that arrived, the last that did not, and failures since a success. */
+  last_success_at: ColumnType<number | null, number | null | undefined, number | null>;
+  last_failure_at: ColumnType<number | null, number | null | undefined, number | null>;
+  last_failure_status: ColumnType<string | null, string | null | undefined, string | null>;
+  last_failure_class: ColumnType<string | null, string | null | undefined, string | null>;
+  consecutive_failures: ColumnType<number, number | undefined, number>;
+}
+
+/** Subscriptions removed in the last 7 days, with why (SPEC §14). `id` is the subscription's. */
+export interface RemovedSubscriptionsTable {
+  id: number;
+  account_id: string;
+  token_id: number;
+  origin: string;
+  standard: Int;
+  created_at: number;
+  removed_at: number;
+  reason: string;
+  detail: string | null;
+}
+
+export interface OriginHourlyTable {
+  origin: string;
+  hour: number;
+  metric: string;
+  count: number;
+}
+
+export interface OriginErrorsTable {
+  origin: string;
+  at: number;
+  status: string;
+  detail: string;
 }
 
 export interface DeliveriesTable {
@@ -171,6 +204,8 @@ export interface ProcessesTable {
   pid: number;
   started_at: number;
   last_beat: number;
+  ingest_per_minute: ColumnType<number, number | undefined, number>;
+  open_streams: ColumnType<number, number | undefined, number>;
 }
 
 export interface SettingsTable {
@@ -197,6 +232,9 @@ export interface Database {
   origin_pauses: OriginPausesTable;
   rate_limit_windows: RateLimitWindowsTable;
   processes: ProcessesTable;
+  removed_subscriptions: RemovedSubscriptionsTable;
+  origin_hourly: OriginHourlyTable;
+  origin_errors: OriginErrorsTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

@@ -4,6 +4,7 @@
 import type { Selectable } from 'kysely';
 import { createHash } from 'node:crypto';
 import { executeCached } from './open-store.js';
+import { removeSubscriptions } from './push-subscriptions.js';
 import type { Db, TokenSource, TokensTable } from './schema.js';
 
 export type TokenRow = Selectable<TokensTable>;
@@ -133,11 +134,7 @@ export async function revokeTokens(db: Db, selector: TokenSelector, now: number)
   else if ('id' in selector) query = query.where('id', '=', selector.id);
   else query = query.where('account_id', '=', selector.accountId);
   const ids = (await query.returning('id').execute()).map((row) => Number(row.id));
-  if (ids.length > 0) {
-    const subscriptions = db.selectFrom('push_subscriptions').select('id').where('token_id', 'in', ids);
-    await db.deleteFrom('deliveries').where('subscription_id', 'in', subscriptions).execute();
-    await db.deleteFrom('push_subscriptions').where('token_id', 'in', ids).execute();
-  }
+  await removeSubscriptions(db, { tokenIds: ids }, { reason: 'token_revoked', now });
   return ids;
 }
 

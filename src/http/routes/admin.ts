@@ -13,6 +13,7 @@ import { bearerCheck } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
 import { serializeNotification } from '../serializers/notification.js';
 import { parseScopes } from '../../domain/scopes.js';
+import { diagnosticsRoutes } from '../../console/diagnostics-routes.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -28,6 +29,8 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps 
   app.addHook('onRequest', async (request) => {
     if (!isAdmin(request)) throw new HeraldError('ERR_TOKEN_INVALID', 'The access token is invalid');
   });
+
+  await app.register(diagnosticsRoutes, { deps });
 
   app.put('/accounts/:id', async (request) => {
     const id = idParam(request);
@@ -110,14 +113,18 @@ export const adminRoutes: FastifyPluginAsync<RouteOptions> = async (app, { deps 
   const ingestDeps = { db, bus: deps.bus, now: deps.now };
 
   app.post('/notifications', async (request, reply) => {
-    const [rendered] = await renderResults(db, await ingestEvents(ingestDeps, [request.body], false));
+    const outcome = await ingestEvents(ingestDeps, [request.body], false);
+    deps.activity?.countIngested(1);
+    const [rendered] = await renderResults(db, outcome);
     return reply.type(JSON_TYPE).send(rendered);
   });
 
   app.post('/notifications/batch', async (request, reply) => {
     const body = request.body;
     if (!isObject(body) || !Array.isArray(body.events)) throw validationFailed('events must be an array');
-    const rendered = await renderResults(db, await ingestEvents(ingestDeps, body.events, true));
+    const outcome = await ingestEvents(ingestDeps, body.events, true);
+    deps.activity?.countIngested(body.events.length);
+    const rendered = await renderResults(db, outcome);
     return reply.type(JSON_TYPE).send(`{"results":[${rendered.join(',')}]}`);
   });
 };

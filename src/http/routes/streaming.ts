@@ -56,6 +56,7 @@ export const streamingRoutes: FastifyPluginAsync<RouteOptions> = async (app, { d
       },
     });
   }
+  deps.activity?.countStreamsWith(() => connections.count('websocket') + connections.count('sse'));
   // Before the server stops accepting and waits for its connections: open streams would hold it forever.
   app.addHook('preClose', async () => connections.close());
   app.addHook('onClose', async () => hub.close());
