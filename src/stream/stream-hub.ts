@@ -38,8 +38,16 @@ export function createStreamHub(deps: { db: Db; bus: NotificationBus; onError?: 
     emit(committed.accountId, { event: 'notification', payload: serializeNotification(row, contextFromViews([row])) });
   }
 
+  // One chain per recipient: each notification is loaded asynchronously, and a later one must not overtake
+  // an earlier one on the way to the same streams.
+  const chains = new Map<string, Promise<void>>();
   const stopNotifications = deps.bus.subscribe((committed) => {
-    fanOut(committed).catch((error) => deps.onError?.(error));
+    const previous = chains.get(committed.accountId) ?? Promise.resolve();
+    const next = previous.then(() => fanOut(committed)).catch((error) => deps.onError?.(error));
+    chains.set(committed.accountId, next);
+    void next.then(() => {
+      if (chains.get(committed.accountId) === next) chains.delete(committed.accountId);
+    });
   });
   const stopSignals = deps.bus.onSignal((signal) => {
     if (signal.kind === 'notifications_merged') emit(signal.accountId, MERGED);
