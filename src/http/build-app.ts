@@ -32,6 +32,7 @@ import { notificationRoutesV2 } from './routes/notifications-v2.js';
 import { notificationFilteringRoutes } from './routes/notification-filtering.js';
 import { pushSubscriptionRoutes } from './routes/push-subscription.js';
 import { pushUnsubscribeRoutes } from './routes/push-unsubscribe.js';
+import { consolePage } from '../console/console-page.js';
 import { registerHttpMetrics } from './metrics.js';
 import { serializeRequest } from './log-redaction.js';
 import type { AllowList } from '../push/private-address.js';
@@ -131,6 +132,7 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.store);
   await app.register(adminRoutes, { deps, prefix: '/api/admin/v1' });
   await app.register(pushUnsubscribeRoutes, { deps });
+  await app.register(consolePage);
   await app.register(
     async (api) => {
       limitClientBodies(api);
