@@ -18,6 +18,9 @@ export interface OriginBreakerOptions {
   readonly pauseMs: number;
 }
 
+/** How stale another worker's pause may be when a worker decides whether to send. */
+const REFRESH_EVERY_MS = 1_000;
+
 export const DEFAULT_BREAKER: OriginBreakerOptions = { threshold: 3, windowMs: 5 * 60_000, pauseMs: 15 * 60_000 };
 
 export type AuthFailureVerdict =
@@ -59,6 +62,7 @@ export interface OriginBreaker {
 
 export function createOriginBreaker(store: Store, options: OriginBreakerOptions = DEFAULT_BREAKER): OriginBreaker {
   let pauses = new Map<string, number>();
+  let refreshedAt = -Infinity;
   return {
     async recordAuthFailure(origin, subscriptionId, now) {
       const verdict = await recordRefusal(store, { origin, subscriptionId, now, windowMs: options.windowMs }, (state) =>
@@ -72,6 +76,9 @@ export function createOriginBreaker(store: Store, options: OriginBreakerOptions 
       return until > now ? until : null;
     },
     async refresh(now) {
+      // The worker claims many times a second under load; other workers' pauses need not be fresher than this.
+      if (now - refreshedAt < REFRESH_EVERY_MS && now >= refreshedAt) return;
+      refreshedAt = now;
       pauses = await activePauses(store.db, now);
     },
     pausedOrigins(now) {
