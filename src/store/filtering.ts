@@ -59,6 +59,44 @@ export async function touchRequest(
     .execute();
 }
 
+/**
+ * touchRequest for each of a batch's filtered mentions and quotes, in their order: one upsert per
+ * (recipient, actor), inserted in the order of first touch (request ids come out in the order one touch at
+ * a time gives them), counting every touch and keeping the last one's status.
+ */
+export async function touchRequests(
+  db: Db,
+  touches: readonly { accountId: string; fromAccountId: string; statusId: string | null }[],
+  now: number,
+): Promise<void> {
+  if (touches.length === 0) return;
+  const byActor = new Map<string, { account_id: string; from_account_id: string; last_status_id: string | null; notifications_count: number }>();
+  for (const touch of touches) {
+    const key = JSON.stringify([touch.accountId, touch.fromAccountId]);
+    const seen = byActor.get(key);
+    if (seen) {
+      seen.last_status_id = touch.statusId;
+      seen.notifications_count++;
+    } else {
+      byActor.set(key, { account_id: touch.accountId, from_account_id: touch.fromAccountId, last_status_id: touch.statusId, notifications_count: 1 });
+    }
+  }
+  const rows = [...byActor.values()];
+  for (let i = 0; i < rows.length; i += 500) {
+    await db
+      .insertInto('notification_requests')
+      .values(rows.slice(i, i + 500).map((row) => ({ ...row, created_at: now, updated_at: now })))
+      .onConflict((oc) =>
+        oc.columns(['account_id', 'from_account_id']).doUpdateSet((eb) => ({
+          last_status_id: eb.ref('excluded.last_status_id'),
+          updated_at: now,
+          notifications_count: eb('notification_requests.notifications_count', '+', eb.ref('excluded.notifications_count')),
+        })),
+      )
+      .execute();
+  }
+}
+
 /** A notification request as clients see it: counts and last status come from the filtered notifications. */
 export interface RequestRow {
   id: number;

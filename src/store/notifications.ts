@@ -1,8 +1,8 @@
 // Notification rows: every query stays on one recipient's (account_id, id) range.
-import type { Selectable, SelectQueryBuilder } from 'kysely';
+import { PostgresAdapter, sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, Db, NotificationsTable } from './schema.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { executeCached, literalLimit } from './open-store.js';
+import { executeCached, listShape, literalLimit, placeholders } from './open-store.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
 
@@ -202,4 +202,181 @@ export async function findIdentical(
     if (key.fromAccountId !== undefined) query = query.where('from_account_id', '=', param(3));
     return query.orderBy('id', 'desc');
   });
+}
+
+/**
+ * A string as it reads back when it was valid UTF-16: a lone surrogate has no UTF-8, so node-postgres
+ * writes (and PostgreSQL compares and returns) U+FFFD in its place; better-sqlite3 writes bytes of its own
+ * and reads them back as U+FFFDs. storedText(s) === s says a string reads back as written on both engines.
+ */
+export const storedText = (value: string): string =>
+  value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+
+const isPostgres = (db: Db): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/** PostgreSQL types of the inserted columns, for a batch's insert from arrays. */
+const INSERTED_TYPES: Readonly<Record<(typeof INSERTED_COLUMNS)[number], string>> = {
+  account_id: 'text',
+  type: 'text',
+  from_account_id: 'text',
+  status_id: 'text',
+  target_id: 'text',
+  payload: 'text',
+  group_key: 'text',
+  filtered: 'integer',
+  relationship: 'integer',
+  created_at: 'bigint',
+};
+
+/**
+ * Ingest's insert of a whole batch, returned in the order given. PostgreSQL: one statement from one array
+ * a column (`insert … select from unnest(…)`), the same SQL for every batch, where a 1,000-row VALUES list
+ * cost ~30 ms to build, parse and plan (bench profile); SQLite: many rows a VALUES list. Ids are assigned
+ * in the order of the rows given on both engines (a sequence's nextval, SQLite's rowid), as one insert per
+ * row assigned them; RETURNING's own order is unspecified, so the rows come back sorted by id, each checked
+ * against the row it stands for.
+ */
+export async function insertNotifications(db: Db, rows: readonly Omit<NotificationRow, 'id'>[]): Promise<NotificationRow[]> {
+  const inserted: NotificationRow[] = [];
+  // SQLite: 10 parameters a row, so a full batch (1000 rows) stays below its parameter limit.
+  const chunkSize = isPostgres(db) ? 10_000 : 1000;
+  for (let i = 0; i < rows.length; i += chunkSize) {
+    const chunk = rows.slice(i, i + chunkSize);
+    const returned = isPostgres(db) ? await insertFromArrays(db, chunk) : await insertValues(db, chunk);
+    returned.sort((a, b) => a.id - b.id);
+    if (returned.length !== chunk.length) throw new Error(`insert into notifications returned ${returned.length} rows for ${chunk.length}`);
+    returned.forEach((row, r) => {
+      const given = chunk[r];
+      // Text that is not valid UTF-16 reads back otherwise (each engine its own way): not compared.
+      const differs = (column: (typeof INSERTED_COLUMNS)[number]) => {
+        const value = given[column] ?? null;
+        return typeof value === 'string' && storedText(value) !== value ? false : row[column] !== value;
+      };
+      if (INSERTED_COLUMNS.some(differs)) {
+        throw new Error('insert into notifications returned rows that are not the ones given, in order');
+      }
+      inserted.push(row);
+    });
+  }
+  return inserted;
+}
+
+async function insertValues(db: Db, chunk: readonly Omit<NotificationRow, 'id'>[]): Promise<NotificationRow[]> {
+  const values = chunk.flatMap((row) => INSERTED_COLUMNS.map((column) => row[column] ?? null));
+  return executeCached<NotificationRow>(db, listShape('insertNotifications', chunk), values, (param) =>
+    db
+      .insertInto('notifications')
+      .values(
+        chunk.map((_, r) =>
+          Object.fromEntries(INSERTED_COLUMNS.map((column, c) => [column, param(r * INSERTED_COLUMNS.length + c)])),
+        ) as unknown as Omit<NotificationRow, 'id'>[],
+      )
+      .returningAll(),
+  );
+}
+
+async function insertFromArrays(db: Db, chunk: readonly Omit<NotificationRow, 'id'>[]): Promise<NotificationRow[]> {
+  const arrays = INSERTED_COLUMNS.map((column) => chunk.map((row) => row[column] ?? null));
+  return executeCached<NotificationRow>(db, 'insertNotificationsFromArrays', arrays, (param) => {
+    const columns = sql.join(INSERTED_COLUMNS.map((column) => sql.ref(column)));
+    const unnest = sql.join(INSERTED_COLUMNS.map((column, c) => sql`cast(${param(c)} as ${sql.raw(INSERTED_TYPES[column])}[])`));
+    const query = sql<NotificationRow>`insert into notifications (${columns}) select * from unnest(${unnest}) returning *`;
+    return { compile: () => query.compile(db) };
+  });
+}
+
+/** What de-duplication looks for (SPEC §2): without `fromAccountId`, every actor's notification. */
+export interface IdentityKey {
+  readonly accountId: string;
+  readonly type: string;
+  readonly targetId: string | null;
+  readonly fromAccountId?: string;
+}
+
+/**
+ * The stored notifications matching each of `keys` as findIdentical matches one, each with the index of
+ * the key it matched: a batch's lookups in one statement per kind of key (with or without a target, with or
+ * without an actor), one probe of the identity index per key. A row is matched to its key by the database
+ * (text that is not valid UTF-16 does not read back as it was written).
+ */
+export async function findIdenticalMany(db: Db, keys: readonly IdentityKey[]): Promise<{ index: number; row: NotificationRow }[]> {
+  const kinds = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const kind = `${key.targetId === null ? 'null' : 'target'} ${key.fromAccountId === undefined ? 'any' : 'actor'}`;
+    let list = kinds.get(kind);
+    if (!list) kinds.set(kind, (list = []));
+    list.push(i);
+  });
+  const found: { index: number; row: NotificationRow }[] = [];
+  for (const indexes of kinds.values()) {
+    const first = keys[indexes[0]];
+    const columns = ['account_id', 'type', ...(first.targetId === null ? [] : ['target_id']), ...(first.fromAccountId === undefined ? [] : ['from_account_id'])];
+    const tuples = indexes.map((i) => {
+      const key = keys[i];
+      return [key.accountId, key.type, ...(key.targetId === null ? [] : [key.targetId]), ...(key.fromAccountId === undefined ? [] : [key.fromAccountId])];
+    });
+    const rows = await findByTuples<NotificationRow>(db, 'notifications', columns, tuples, first.targetId === null ? 'target_id' : undefined);
+    for (const { index, row } of rows) found.push({ index: indexes[index], row });
+  }
+  return found;
+}
+
+/**
+ * The rows of `table` whose `columns` equal each tuple of text values (and whose `nullColumn` is null),
+ * each with the index of its tuple: one index probe per tuple. PostgreSQL: the tuples as one array a
+ * column, the same statement for every batch (a 1,000-row VALUES list took ~25 ms to plan, and on a table
+ * without statistics yet was planned as a scan of the whole table), probed through LATERAL … OFFSET 0 so
+ * the planner cannot turn it into such a join. SQLite: the tuples as VALUES joined to the table.
+ */
+export async function findByTuples<R>(
+  db: Db,
+  table: 'notifications' | 'idempotency_keys' | 'group_buckets',
+  columns: readonly string[],
+  tuples: readonly (readonly string[])[],
+  nullColumn?: string,
+): Promise<{ index: number; row: R }[]> {
+  if (tuples.length === 0) return [];
+  const names = sql.join([...columns, 'key_index'].map((c) => sql.ref(c)));
+  const equal = columns.map((c) => sql`t.${sql.ref(c)} = k.${sql.ref(c)}`);
+  if (nullColumn !== undefined) equal.push(sql`t.${sql.ref(nullColumn)} is null`);
+  const match = sql.join(equal, sql` and `);
+  let rows: (R & { key_index: number })[];
+  if (isPostgres(db)) {
+    const arrays = [...columns.map((_, c) => tuples.map((t) => t[c])), tuples.map((_, i) => i)];
+    const shape = ['findByTuples', table, ...columns, nullColumn ?? ''].join(' ');
+    rows = await executeCached(db, shape, arrays, (param) => {
+      const unnest = sql.join(arrays.map((_, c) => sql`cast(${param(c)} as ${sql.raw(c < columns.length ? 'text' : 'integer')}[])`));
+      const query = sql<R & { key_index: number }>`select k.key_index, t.* from unnest(${unnest}) as k(${names})
+        cross join lateral (select * from ${sql.table(table)} t where ${match} offset 0) t`;
+      return { compile: () => query.compile(db) };
+    });
+  } else {
+    const values = sql.join(tuples.map((t, i) => sql`(${sql.join([...t, i])})`));
+    const query = sql<R & { key_index: number }>`with k(${names}) as (values ${values})
+      select k.key_index, t.* from k join ${sql.table(table)} t on ${match}`;
+    rows = (await query.execute(db)).rows;
+  }
+  return rows.map(({ key_index, ...row }) => ({ index: Number(key_index), row: row as unknown as R }));
+}
+
+/** Notifications by id (an idempotency key's earlier results), in no particular order. */
+export async function findNotificationsByIds(db: Db, ids: readonly number[]): Promise<NotificationRow[]> {
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) return [];
+  return executeCached<NotificationRow>(db, listShape('findNotificationsByIds', unique), unique, (param) =>
+    db.selectFrom('notifications').selectAll().where('id', 'in', placeholders(param, 0, unique.length)),
+  );
+}
+
+/** Deletes notifications by id with their queued pushes (ingest's replaced ones, of any recipients). */
+export async function deleteNotificationsByIds(db: Db, ids: readonly number[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000);
+    await executeCached(db, listShape('deleteNotificationDeliveries', chunk), chunk, (param) =>
+      db.deleteFrom('deliveries').where('notification_id', 'in', placeholders(param, 0, chunk.length)),
+    );
+    await executeCached(db, listShape('deleteNotificationsByIds', chunk), chunk, (param) =>
+      db.deleteFrom('notifications').where('id', 'in', placeholders(param, 0, chunk.length)),
+    );
+  }
 }
