@@ -13,7 +13,19 @@ export interface ApiOptions {
   readonly seconds: number;
   readonly repeats: number;
   readonly connections: number;
+  /** A PostgreSQL DATABASE_URL for the Herald under test; SQLite in a temporary directory when absent. */
+  readonly databaseUrl?: string;
+  /** Measure the bare Fastify baseline too (default true; a PostgreSQL run shares the SQLite run's). */
+  readonly baseline?: boolean;
 }
+
+export type Engine = 'SQLite' | 'PostgreSQL';
+
+export const engineOf = (databaseUrl: string | undefined): Engine => (databaseUrl === undefined ? 'SQLite' : 'PostgreSQL');
+
+/** The environment that points a Herald at its store. */
+export const storeEnv = (databaseUrl: string | undefined): Record<string, string> =>
+  databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl };
 
 export async function measure(label: string, run: () => Promise<LoadResult>, repeats: number): Promise<LoadResult> {
   const results: LoadResult[] = [];
@@ -44,64 +56,80 @@ export const storeOf = ({ accounts, notifications }: { accounts: number; notific
 });
 
 /** Seeds a store through the admin API and reports the batch ingest rate and the server's peak memory. */
-export async function benchIngest(options: { accounts: number; notifications: number }) {
-  const herald = await startHerald();
+export async function benchIngest(options: { accounts: number; notifications: number; databaseUrl?: string }) {
+  const { databaseUrl, ...store } = options;
+  progress(`ingest: ${store.notifications} notifications over ${store.accounts} accounts (${engineOf(databaseUrl)})`);
+  const herald = await startHerald(storeEnv(databaseUrl));
   try {
-    const seeded = await seed(herald.url, storeOf(options, 1));
-    return { ...options, ingestEventsPerSecond: seeded.ingestEventsPerSecond, peakRssMb: herald.peakRssMb() };
+    const seeded = await seed(herald.url, storeOf(store, 1));
+    return {
+      ...store,
+      engine: engineOf(databaseUrl),
+      ingestEventsPerSecond: seeded.ingestEventsPerSecond,
+      ingestSecondsEvery50k: seeded.ingestSecondsEvery50k,
+      peakRssMb: herald.peakRssMb(),
+    };
   } finally {
     await herald.stop();
   }
 }
 
 export async function benchApi(options: ApiOptions) {
-  progress(`API: ${options.notifications} notifications over ${options.accounts} accounts (SQLite, one process)`);
-  const herald = await startHerald();
+  const engine = engineOf(options.databaseUrl);
+  progress(`API: ${options.notifications} notifications over ${options.accounts} accounts (${engine}, one process)`);
+  const herald = await startHerald(storeEnv(options.databaseUrl));
   const baselineBody = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'herald-baseline-')), 'page.json');
   try {
     const seeded = await seed(herald.url, storeOf(options, 200));
     const ingestPeakRssMb = herald.peakRssMb();
-    progress(`ingest: ${seeded.ingestEventsPerSecond.toFixed(0)} events/s through the batch endpoint, peak RSS ${ingestPeakRssMb.toFixed(0)} MB`);
-    // The baseline answers the very bytes of a full Herald page.
-    let page = '';
-    for (const token of seeded.tokens) {
-      const res = await fetch(`${herald.url}/api/v1/notifications?limit=40`, { headers: { authorization: `Bearer ${token}` } });
-      page = await res.text();
-      if ((JSON.parse(page) as unknown[]).length === 40) break;
-    }
-    fs.writeFileSync(baselineBody, page);
-    const baseline = await startProcess(
-      ['--import', 'tsx', path.join(ROOT, 'bench/baseline-server.ts')],
-      { BASELINE_BODY_FILE: baselineBody },
-      '/healthz',
-    );
+    progress(`ingest: ${seeded.ingestEventsPerSecond.toFixed(0)} events/s through the batch endpoint (${engine}), peak RSS ${ingestPeakRssMb.toFixed(0)} MB`);
     const common = { seconds: options.seconds, connections: options.connections };
     const figures: Record<string, { peak: LoadResult; halfRate: LoadResult }> = {};
-    const targets = [
-      ['baseline', baseline.url, '/page', undefined],
+    const targets: [string, string, string, readonly string[] | undefined][] = [
       ['v1', herald.url, '/api/v1/notifications?limit=40', seeded.tokens],
       ['v2', herald.url, '/api/v2/notifications?limit=40', seeded.tokens],
-    ] as const;
+    ];
+    let baseline: Awaited<ReturnType<typeof startProcess>> | undefined;
+    if (options.baseline ?? true) {
+      // The baseline answers the very bytes of a full Herald page.
+      let page = '';
+      for (const token of seeded.tokens) {
+        const res = await fetch(`${herald.url}/api/v1/notifications?limit=40`, { headers: { authorization: `Bearer ${token}` } });
+        page = await res.text();
+        if ((JSON.parse(page) as unknown[]).length === 40) break;
+      }
+      fs.writeFileSync(baselineBody, page);
+      baseline = await startProcess(
+        ['--import', 'tsx', path.join(ROOT, 'bench/baseline-server.ts')],
+        { BASELINE_BODY_FILE: baselineBody },
+        '/healthz',
+      );
+      targets.unshift(['baseline', baseline.url, '/page', undefined]);
+    }
     try {
       for (const [label, url, p, tokens] of targets) {
-        const peak = await measure(`${label} peak`, () => load({ url, path: p, tokens, ...common }), options.repeats);
+        const name = label === 'baseline' ? label : `${label} (${engine})`;
+        const peak = await measure(`${name} peak`, () => load({ url, path: p, tokens, ...common }), options.repeats);
         const halfRate = await measure(
-          `${label} at half rate`,
+          `${name} at half rate`,
           () => load({ url, path: p, tokens, ...common, rate: Math.max(1, Math.floor(peak.rps / 2)) }),
           1,
         );
         figures[label] = { peak, halfRate };
       }
     } finally {
-      await baseline.stop();
+      await baseline?.stop();
     }
     return {
+      engine,
       notifications: options.notifications,
       accounts: options.accounts,
       ingestEventsPerSecond: seeded.ingestEventsPerSecond,
+      ingestSecondsEvery50k: seeded.ingestSecondsEvery50k,
       figures,
-      v1VsBaseline: figures.v1.peak.rps / figures.baseline.peak.rps,
-      v2VsBaseline: figures.v2.peak.rps / figures.baseline.peak.rps,
+      /** NaN without a baseline of this run's own. */
+      v1VsBaseline: figures.v1.peak.rps / (figures.baseline?.peak.rps ?? NaN),
+      v2VsBaseline: figures.v2.peak.rps / (figures.baseline?.peak.rps ?? NaN),
       /** While seeding, and over the whole run (seeding and listing). */
       ingestPeakRssMb,
       peakRssMb: herald.peakRssMb(),

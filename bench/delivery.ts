@@ -5,6 +5,7 @@ import { createECDH, randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { engineOf, storeEnv } from './api-listing.js';
 import { startBenchReceiver } from './push-receiver.js';
 import { admin, median, pool, progress, ROOT, startHerald } from './support.js';
 
@@ -15,7 +16,17 @@ const TICK_MS = 10;
 /** Events in the half-peak phase: five seconds of it, at most. */
 const HALF_RATE_MAX = 5000;
 
-export async function benchDelivery(options: { deliveries: number; repeats: number }) {
+export interface DeliveryOptions {
+  readonly deliveries: number;
+  readonly repeats: number;
+  /** A PostgreSQL DATABASE_URL for the Herald under test; SQLite in a temporary directory when absent. */
+  readonly databaseUrl?: string;
+  /** Run the web-push loop baseline too (default true; a PostgreSQL run shares the SQLite run's). */
+  readonly webPush?: boolean;
+}
+
+export async function benchDelivery(options: DeliveryOptions) {
+  const engine = engineOf(options.databaseUrl);
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
   const auth = randomBytes(16);
@@ -25,12 +36,13 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
     HERALD_PUSH_ALLOW_PRIVATE: '127.0.0.1',
     HERALD_VAPID_SUBJECT: 'mailto:bench@example.com',
     NODE_EXTRA_CA_CERTS: receiver.certFile,
+    ...storeEnv(options.databaseUrl),
   });
   try {
     const actors = Math.ceil(options.deliveries / RECIPIENTS);
     const recipients = Array.from({ length: RECIPIENTS }, (_, i) => `r${i}`);
     const actorIds = Array.from({ length: actors * options.repeats + Math.ceil(HALF_RATE_MAX / RECIPIENTS) }, (_, i) => `a${i}`);
-    progress(`delivery: ${RECIPIENTS} subscribed recipients, ${actorIds.length} actors`);
+    progress(`delivery (${engine}): ${RECIPIENTS} subscribed recipients, ${actorIds.length} actors`);
     await pool([...recipients, ...actorIds], 16, (id) => admin(herald.url, 'PUT', `/accounts/${id}`, { username: id, acct: id }));
     for (const r of recipients) {
       const token = (await admin(herald.url, 'POST', '/tokens', { account_id: r, scopes: 'push' })).access_token;
@@ -62,11 +74,11 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
       await receiver.waitFor(before + events.length, 120_000);
       const seconds = (receiver.arrivals[before + events.length - 1] - started) / 1000;
       heraldRuns.push(events.length / seconds);
-      progress(`  herald run ${r + 1}: ${heraldRuns[r].toFixed(0)} pushes/s`);
+      progress(`  herald run ${r + 1} (${engine}): ${heraldRuns[r].toFixed(0)} pushes/s`);
     }
 
     const webPushRuns: number[] = [];
-    for (let r = 0; r < options.repeats; r++) {
+    for (let r = 0; r < (options.webPush === false ? 0 : options.repeats); r++) {
       const { stdout } = await run(
         process.execPath,
         ['--import', 'tsx', path.join(ROOT, 'bench/web-push-loop.ts'), `${receiver.url}/push/baseline`, keys.p256dh, keys.auth, String(options.deliveries), String(CONCURRENCY)],
@@ -87,6 +99,8 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
     const posted = new Map<number, number>();
     const started = performance.now();
     const inFlight: Promise<void>[] = [];
+    /** How long each batch's POST took: the ingest's share of the latency. */
+    const ingestMs: number[] = [];
     for (let sent = 0; sent < count; ) {
       const due = Math.min(count, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
       const events = [];
@@ -96,6 +110,7 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
       const at = performance.now();
       inFlight.push(
         admin(herald.url, 'POST', '/notifications/batch', { events }).then((res: { results: { id?: string }[] }) => {
+          ingestMs.push(performance.now() - at);
           for (const result of res.results) if (result.id !== undefined) posted.set(Number(result.id), at);
         }),
       );
@@ -114,8 +129,9 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
     const slowest = [...timed].sort((a, b) => b.latency - a.latency).slice(0, Math.max(1, Math.ceil(timed.length / 100)));
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-    const webPush = median(webPushRuns);
+    const webPush = webPushRuns.length > 0 ? median(webPushRuns) : NaN;
     return {
+      engine,
       deliveries: options.deliveries,
       concurrency: CONCURRENCY,
       herald: {
@@ -128,6 +144,8 @@ export async function benchDelivery(options: { deliveries: number; repeats: numb
         halfRateSlowestAtMs: slowest.map((t) => Math.round(t.at)),
         halfRateReceived: latencies.length,
         halfRateSent: count,
+        /** p99 of the batch POSTs alone (ingest, commit and answer) in the half-peak phase. */
+        halfRateIngestP99Ms: ingestMs.sort((a, b) => a - b)[Math.min(ingestMs.length - 1, Math.floor(0.99 * ingestMs.length))] ?? NaN,
         peakRssMb: herald.peakRssMb(),
       },
       webPush: { perSecond: webPush, runs: webPushRuns },
