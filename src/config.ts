@@ -24,6 +24,8 @@ export interface Config {
   readonly pushLeaseMs: number;
   /** Simultaneous connections per process (SPEC §15). */
   readonly maxConnections: number;
+  /** Rendered listing pages kept per process, in MB (HERALD_PAGE_CACHE_MB; 0: none). */
+  readonly pageCacheMb: number;
   /** The host platform's own tokens (SPEC §13); absent sources are off. */
   readonly auth: AuthConfig;
 }
@@ -122,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     pushLeaseMs: readInt(env, 'HERALD_PUSH_LEASE_MS', 30_000, 1_000, 3_600_000),
     maxConnections: readInt(env, 'HERALD_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    pageCacheMb: readInt(env, 'HERALD_PAGE_CACHE_MB', 32, 0, 65_536),
     auth: readAuthConfig(env),
   });
 }

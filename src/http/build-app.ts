@@ -39,6 +39,7 @@ import type { AllowList } from '../push/private-address.js';
 import { loadPushSecrets, type PushSecrets } from '../services/push-secrets.js';
 import { streamingRoutes } from './routes/streaming.js';
 import { createTokenResolver, type TokenResolver } from '../auth/token-resolver.js';
+import { PageCache } from './page-cache.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -61,6 +62,8 @@ export interface AppDeps {
   readonly activity?: ProcessActivity;
   /** SPEC §15's timeouts unless given (tests shorten them). */
   readonly httpTimeouts?: HttpTimeouts;
+  /** Rendered listing pages; sized from the config when absent. */
+  readonly pages?: PageCache;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -75,6 +78,7 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     metricsRegistry,
     tokens,
     pushSecrets: given.pushSecrets ?? (await loadPushSecrets(given.store.db)),
+    pages: given.pages ?? new PageCache(given.config.pageCacheMb * 1024 * 1024, metricsRegistry),
   };
   const timeouts = given.httpTimeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({

@@ -1,5 +1,5 @@
 // Schema migrations, one list for both engines; only the auto-increment id type differs.
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -272,10 +272,115 @@ const diagnostics: Migration = {
   },
 };
 
+/**
+ * What a listing page shows changes only through these versions (the page cache, src/http/page-cache.ts):
+ * `notification_versions`, one per recipient, moves whenever a row of its notifications is written or its
+ * status changes; `accounts_version` whenever any account is written (an actor's JSON, name or suspension
+ * shows on every recipient's page, and no index leads from an actor to them). Triggers move them, in the
+ * writing transaction, so no write path can forget to and every process sees the change with the data.
+ */
+function pageVersions(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('notification_versions')
+        .addColumn('account_id', 'text', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('accounts_version')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('version', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.insertInto('accounts_version').values({ id: 1, version: 0 }).execute();
+      for (const statement of dialect === 'sqlite' ? SQLITE_VERSION_TRIGGERS : POSTGRES_VERSION_TRIGGERS) {
+        await sql.raw(statement).execute(db);
+      }
+    },
+  };
+}
+
+const bumpRecipients = (from: string) =>
+  `insert into notification_versions (account_id, version) ${from}
+   on conflict (account_id) do update set version = notification_versions.version + 1;`;
+const ACCOUNT_CHANGED = 'old.json is not new.json or old.username is not new.username or old.suspended is not new.suspended';
+
+const SQLITE_VERSION_TRIGGERS = [
+  ...(['insert', 'update', 'delete'] as const).map(
+    (event) => `create trigger notifications_${event}_version after ${event} on notifications begin
+      ${bumpRecipients(`select ${event === 'delete' ? 'old' : 'new'}.account_id, 1 where true`)}
+    end`,
+  ),
+  `create trigger notifications_moved_version after update of account_id on notifications when old.account_id is not new.account_id begin
+    ${bumpRecipients('select old.account_id, 1 where true')}
+  end`,
+  `create trigger statuses_update_version after update on statuses when old.json is not new.json begin
+    ${bumpRecipients('select distinct account_id, 1 from notifications where status_id = new.id')}
+  end`,
+  `create trigger statuses_delete_version after delete on statuses begin
+    ${bumpRecipients('select distinct account_id, 1 from notifications where status_id = old.id')}
+  end`,
+  ...(['insert', 'delete'] as const).map(
+    (event) => `create trigger accounts_${event}_version after ${event} on accounts begin
+      update accounts_version set version = version + 1 where id = 1;
+    end`,
+  ),
+  `create trigger accounts_update_version after update on accounts when ${ACCOUNT_CHANGED} begin
+    update accounts_version set version = version + 1 where id = 1;
+  end`,
+];
+
+// PostgreSQL moves a batch's recipients once per statement (transition tables), in id order: concurrent
+// writers then take the version rows' locks in the same order. A row trigger would upsert once per row.
+const POSTGRES_VERSION_TRIGGERS = [
+  `create function herald_bump_notification_versions() returns trigger language plpgsql as $$
+   begin
+     ${bumpRecipients('select distinct account_id, 1 from changed_rows order by account_id')}
+     return null;
+   end $$`,
+  ...(['insert', 'delete'] as const).map(
+    (event) => `create trigger notifications_${event}_version after ${event} on notifications
+      referencing ${event === 'delete' ? 'old' : 'new'} table as changed_rows
+      for each statement execute function herald_bump_notification_versions()`,
+  ),
+  `create function herald_bump_updated_notification_versions() returns trigger language plpgsql as $$
+   begin
+     ${bumpRecipients('select account_id, 1 from (select account_id from old_rows union select account_id from new_rows) moved order by account_id')}
+     return null;
+   end $$`,
+  `create trigger notifications_update_version after update on notifications
+      referencing old table as old_rows new table as new_rows
+      for each statement execute function herald_bump_updated_notification_versions()`,
+  `create function herald_bump_status_readers() returns trigger language plpgsql as $$
+   begin
+     ${bumpRecipients('select distinct account_id, 1 from notifications where status_id = old.id order by account_id')}
+     return null;
+   end $$`,
+  `create trigger statuses_update_version after update on statuses for each row
+      when (old.json is distinct from new.json) execute function herald_bump_status_readers()`,
+  `create trigger statuses_delete_version after delete on statuses for each row execute function herald_bump_status_readers()`,
+  `create function herald_bump_accounts_version() returns trigger language plpgsql as $$
+   begin
+     update accounts_version set version = version + 1 where id = 1;
+     return null;
+   end $$`,
+  // Per row: an upsert that only updates fires no row INSERT trigger (a statement one it would).
+  `create trigger accounts_change_version after insert or delete on accounts
+      for each row execute function herald_bump_accounts_version()`,
+  `create trigger accounts_update_version after update on accounts for each row
+      when (${ACCOUNT_CHANGED.replaceAll('is not', 'is distinct from')}) execute function herald_bump_accounts_version()`,
+];
+
 class StaticProvider implements MigrationProvider {
   constructor(private readonly dialect: Dialect) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': initial(this.dialect), '0002_host_tokens': hostTokens, '0003_shared_state': sharedState, '0004_diagnostics': diagnostics };
+    return {
+      '0001_initial': initial(this.dialect),
+      '0002_host_tokens': hostTokens,
+      '0003_shared_state': sharedState,
+      '0004_diagnostics': diagnostics,
+      '0005_page_versions': pageVersions(this.dialect),
+    };
   }
 }
 

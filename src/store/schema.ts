@@ -213,6 +213,18 @@ export interface SettingsTable {
   value: string;
 }
 
+/** A recipient's page version (migration 0005_page_versions): moved by triggers when its page could change. */
+export interface NotificationVersionsTable {
+  account_id: string;
+  version: number | string;
+}
+
+/** One row (id 1): moved by triggers whenever any account is written. */
+export interface AccountsVersionTable {
+  id: number;
+  version: number | string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   statuses: StatusesTable;
@@ -235,6 +247,8 @@ export interface Database {
   removed_subscriptions: RemovedSubscriptionsTable;
   origin_hourly: OriginHourlyTable;
   origin_errors: OriginErrorsTable;
+  notification_versions: NotificationVersionsTable;
+  accounts_version: AccountsVersionTable;
 }
 
 /** A connection or a transaction: repositories accept either. */

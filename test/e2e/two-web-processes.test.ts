@@ -1,10 +1,11 @@
 // Two real `herald web` processes on one PostgreSQL (SPEC §9, §13, §16): a notification ingested through one
 // reaches a stream held by the other, and a token revoked through one loses its streams on the other
-// within 5 s; a host token imported through one works at the other.
+// within 5 s; a host token imported through one works at the other; and a page one keeps rendered shows
+// every change made through the other (SPEC §16: a cache may not make processes disagree).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { accountJson } from '../support/fixtures.js';
+import { accountJson, statusJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
 import { startHerald, type HeraldProcess } from '../support/herald-process.js';
 import { openSse, openWebSocket, within } from '../support/stream-clients.js';
@@ -81,6 +82,50 @@ describe('two herald web processes on one PostgreSQL', () => {
     for (const stream of streams) expect(stream.received).toEqual([first.id]);
     const refused = await fetch(`${b}/api/v1/notifications`, { headers: { authorization: 'Bearer host-session-token-1' } });
     expect(refused.status).toBe(401);
+  });
+
+  it('shows on one process every change made through the other, though it keeps rendered pages', async () => {
+    const [a, b] = urls;
+    for (const id of ['11', '12', '13']) await admin(a, 'PUT', `/accounts/${id}`, accountJson(id));
+    await admin(a, 'PUT', '/statuses/110', statusJson('110', '11', { content: '<p>first</p>' }));
+    const token = (await admin(a, 'POST', '/tokens', { account_id: '11', scopes: 'read write' })).access_token as string;
+    await admin(a, 'POST', '/notifications', { account_id: '11', type: 'favourite', from_account_id: '12', status_id: '110' });
+    await admin(a, 'POST', '/notifications', { account_id: '11', type: 'follow', from_account_id: '13' });
+    const page = async (base: string, path: string) => {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return res.json() as Promise<any>;
+    };
+    const v1 = () => page(b, '/api/v1/notifications');
+    const v2 = () => page(b, '/api/v2/notifications?expand_accounts=full');
+    const hits = async () => Number(/herald_page_cache_total\{result="hit"\} (\d+)/.exec(await (await fetch(`${b}/metrics`)).text())?.[1] ?? 0);
+    /** B renders and keeps both pages (a second read is a hit), A writes, B's next pages show the write. */
+    const throughA = async (write: () => Promise<unknown>) => {
+      await v1();
+      await v2();
+      const before = await hits();
+      await v1();
+      await v2();
+      expect(await hits()).toBe(before + 2);
+      await write();
+    };
+
+    await throughA(() => admin(a, 'PUT', '/accounts/13', accountJson('13', { display_name: 'Renamed' })));
+    expect((await v1())[0].account.display_name).toBe('Renamed');
+    expect((await v2()).accounts.find((x: { id: string }) => x.id === '13').display_name).toBe('Renamed');
+
+    await throughA(() => admin(a, 'PUT', '/statuses/110', statusJson('110', '11', { content: '<p>edited</p>' })));
+    expect((await v1())[1].status.content).toBe('<p>edited</p>');
+    expect((await v2()).statuses[0].content).toBe('<p>edited</p>');
+
+    await throughA(() => admin(a, 'POST', '/notifications', { account_id: '11', type: 'mention', from_account_id: '12', status_id: '110' }));
+    expect((await v1()).map((n: { type: string }) => n.type)).toEqual(['mention', 'follow', 'favourite']);
+    const newest = (await v1())[0].id;
+    expect((await v2()).notification_groups).toHaveLength(3);
+
+    await throughA(() => fetch(`${a}/api/v1/notifications/${newest}/dismiss`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
+    expect((await v1()).map((n: { type: string }) => n.type)).toEqual(['follow', 'favourite']);
+    expect((await v2()).notification_groups).toHaveLength(2);
   });
 });
 

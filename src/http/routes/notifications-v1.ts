@@ -1,5 +1,5 @@
 // v1 notifications (SPEC §4). Fixed paths are registered before `/:id` so they are never read as ids.
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { readListingFilter } from '../../domain/notification-filter.js';
 import { buildLinkHeader, pickFilters } from '../../domain/pagination.js';
 import { parseLimit, readPageQuery, stringArray } from '../../domain/params.js';
@@ -22,23 +22,33 @@ const write = { config: { scopes: WRITE_NOTIFICATIONS } };
 export const sendJson = (reply: FastifyReply, body: string): FastifyReply =>
   reply.type('application/json; charset=utf-8').send(body);
 
+/** A listing page's cache key: the recipient, the route and the query string as sent (PageCache). */
+export const pageKey = (accountId: string, request: FastifyRequest): string => {
+  const at = request.url.indexOf('?');
+  return `${accountId}\u0000${request.routeOptions.url}\u0000${at === -1 ? '' : request.url.slice(at + 1)}`;
+};
+
 export const notificationRoutesV1: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
   const db = deps.store.db;
   const url = `${deps.config.publicUrl}/api/v1/notifications`;
+  const pages = deps.pages!;
 
   app.get('/api/v1/notifications', read, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const page = readPageQuery(query, 40, 80);
-    const { rows, context } = await listPage(db, callerOf(request).accountId, readListingFilter(query, { allowAccount: true }), page);
-    const link = buildLinkHeader({
-      url,
-      filters: pickFilters(query, LINK_FILTERS),
-      newest: rows[0]?.id,
-      oldest: rows[rows.length - 1]?.id,
-      full: rows.length === page.limit,
+    const filter = readListingFilter(query, { allowAccount: true });
+    const accountId = callerOf(request).accountId;
+    return pages.serve(db, accountId, pageKey(accountId, request), reply, async () => {
+      const { rows, context } = await listPage(db, accountId, filter, page);
+      const link = buildLinkHeader({
+        url,
+        filters: pickFilters(query, LINK_FILTERS),
+        newest: rows[0]?.id,
+        oldest: rows[rows.length - 1]?.id,
+        full: rows.length === page.limit,
+      });
+      return { body: serializeNotifications(rows, context), link };
     });
-    if (link) reply.header('Link', link);
-    return sendJson(reply, serializeNotifications(rows, context));
   });
 
   app.get('/api/v1/notifications/unread_count', read, async (request) => {

@@ -16,7 +16,7 @@ import {
 import { callerOf, READ_NOTIFICATIONS, WRITE_NOTIFICATIONS } from '../auth.js';
 import type { RouteOptions } from '../build-app.js';
 import { serializeGroupAccounts, serializeGroupedResults } from '../serializers/notification-group.js';
-import { sendJson } from './notifications-v1.js';
+import { pageKey, sendJson } from './notifications-v1.js';
 
 const LINK_FILTERS = ['exclude_types', 'grouped_types', 'include_filtered', 'limit', 'supported_types', 'types'];
 const read = { config: { scopes: READ_NOTIFICATIONS } };
@@ -29,6 +29,7 @@ const groupKeyOf = (request: FastifyRequest): string => (request.params as { gro
 export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app, { deps }) => {
   const db = deps.store.db;
   const url = `${deps.config.publicUrl}/api/v2/notifications`;
+  const pages = deps.pages!;
 
   app.get('/api/v2/notifications', read, async (request, reply) => {
     const query = request.query as Query;
@@ -36,17 +37,20 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
     const page = readPageQuery(query, 40, 80);
     // v2 ignores account_id (Mastodon does too).
     const filter = readListingFilter(query, { allowAccount: false });
-    const result = await listGroupedPage(deps.store, callerOf(request).accountId, filter, page, readGroupedTypes(query.grouped_types));
-    const groups = result.groups;
-    const link = buildLinkHeader({
-      url,
-      filters: pickFilters(query, LINK_FILTERS),
-      newest: groups[0]?.representative.id,
-      oldest: groups[groups.length - 1]?.representative.id,
-      full: groups.length === page.limit,
+    const groupedTypes = readGroupedTypes(query.grouped_types);
+    const accountId = callerOf(request).accountId;
+    return pages.serve(db, accountId, pageKey(accountId, request), reply, async () => {
+      const result = await listGroupedPage(deps.store, accountId, filter, page, groupedTypes);
+      const groups = result.groups;
+      const link = buildLinkHeader({
+        url,
+        filters: pickFilters(query, LINK_FILTERS),
+        newest: groups[0]?.representative.id,
+        oldest: groups[groups.length - 1]?.representative.id,
+        full: groups.length === page.limit,
+      });
+      return { body: serializeGroupedResults(result, expand), link };
     });
-    if (link) reply.header('Link', link);
-    return sendJson(reply, serializeGroupedResults(result, expand));
   });
 
   app.get('/api/v2/notifications/unread_count', read, async (request) => {
