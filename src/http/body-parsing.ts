@@ -19,8 +19,27 @@ const QS_OPTIONS: qs.IParseOptions = {
   strictDepth: false,
 };
 
-export const parseQueryString = (text: string): Record<string, unknown> =>
-  qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
+/** A few plain `key=value` pairs, the query of nearly every request (`limit=40`, `max_id=…`). */
+const PLAIN_QUERY = /^[A-Za-z0-9_]{1,64}=[A-Za-z0-9_.-]{0,64}(?:&[A-Za-z0-9_]{1,64}=[A-Za-z0-9_.-]{0,64}){0,15}$/;
+
+/**
+ * qs gives a plain query the same object as splitting it, at several times the cost (bench profile of a
+ * cached v1 page: 5% of the request). Anything else (brackets, escapes, a repeated key, a key qs drops
+ * because Object.prototype has it) goes to qs.
+ */
+export function parseQueryString(text: string): Record<string, unknown> {
+  if (PLAIN_QUERY.test(text)) {
+    const query: Record<string, string> = {};
+    for (const pair of text.split('&')) {
+      const at = pair.indexOf('=');
+      const key = pair.slice(0, at);
+      if (key in query || key in Object.prototype) return qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
+      query[key] = pair.slice(at + 1);
+    }
+    return query;
+  }
+  return qs.parse(text, QS_OPTIONS) as Record<string, unknown>;
+}
 
 /**
  * NUL never belongs in a Mastodon parameter, and PostgreSQL cannot store it in text: a NUL in an id, a name or a

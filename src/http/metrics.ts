@@ -23,10 +23,20 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry, to
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // Each label set's child kept: prom-client hashes the label object on every inc() and observe() otherwise
+  // (~3% of a cached v1 page, bench profile). Bounded: route templates, methods and status codes are few.
+  const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'method' | 'route'> }>();
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? UNMATCHED;
-    requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const status = String(reply.statusCode);
+    const key = `${request.method} ${route} ${status}`;
+    let child = children.get(key);
+    if (!child) {
+      child = { count: requests.labels(request.method, route, status), time: latency.labels(request.method, route) };
+      children.set(key, child);
+    }
+    child.count.inc();
+    child.time.observe(reply.elapsedTime / 1000);
   });
   const allowed = token === undefined ? () => true : bearerCheck(token);
   app.get('/metrics', async (request, reply) => {
