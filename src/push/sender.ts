@@ -127,36 +127,65 @@ export function createPushSender(options: PushSenderOptions): PushSender {
   });
 
   return {
-    async send(request) {
-      const url = new URL(request.url);
-      const response = await agent.request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: request.method,
-        headers: request.headers,
-        body: request.body,
-        // The whole exchange, connect included: headersTimeout/bodyTimeout alone restart per phase.
-        signal: AbortSignal.timeout(requestTimeoutMs),
-      });
-      // Most answers are a bare 201 (RFC 8030 §5): nothing to read, and no async iterator to set up for it.
-      const empty = response.headers['content-length'] === '0';
-      const body = empty ? await response.body.dump().then(() => '') : await readSome(response.body);
-      return { status: response.statusCode, headers: response.headers, body };
-    },
+    send: (request) => dispatchPush(agent, request, requestTimeoutMs),
     close: () => agent.close(),
   };
 }
 
-/** Reads the whole answer (so the connection can be reused) but keeps only its beginning. */
-async function readSome(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const kept: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    if (size < MAX_KEPT_BODY_BYTES) {
-      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-      kept.push(buffer.subarray(0, MAX_KEPT_BODY_BYTES - size));
-      size += buffer.length;
+/**
+ * One exchange through undici's dispatcher, reading the answer into a string as it arrives. `request()`
+ * wraps every answer in a Readable stream and every call in an AbortSignal.timeout: with the body read
+ * back out of the stream that was ~8% of the serving process's main thread at the delivery benchmark's
+ * peak (`tsx bench/only.ts delivery` with --cpu-prof: Request, BodyReadable, abort listeners, readSome).
+ */
+function dispatchPush(agent: Dispatcher, request: PushRequest, timeoutMs: number): Promise<PushResponse> {
+  const url = new URL(request.url);
+  return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let timedOut: Error | undefined;
+    let settled = false;
+    let status = 0;
+    let headers: PushResponse['headers'] = {};
+    const kept: Buffer[] = [];
+    let size = 0;
+    const settle = (error: Error | undefined): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve({ status, headers, body: Buffer.concat(kept).toString('utf8') });
+    };
+    // The whole exchange, connect included: headersTimeout/bodyTimeout alone restart per phase. A request
+    // still waiting for a connection is failed now and dropped when it would start.
+    const timer = setTimeout(() => {
+      timedOut = new Error(`push request timed out after ${timeoutMs} ms`);
+      timedOut.name = 'TimeoutError';
+      controller?.abort(timedOut);
+      settle(timedOut);
+    }, timeoutMs);
+    try {
+      agent.dispatch(
+        { origin: url.origin, path: `${url.pathname}${url.search}`, method: request.method, headers: request.headers, body: request.body },
+        {
+          onRequestStart(started) {
+            controller = started;
+            if (timedOut) started.abort(timedOut);
+          },
+          onResponseStart(_, statusCode, responseHeaders) {
+            status = statusCode;
+            headers = responseHeaders;
+          },
+          // The whole answer is read (so the connection can be reused), only its beginning kept for logs.
+          onResponseData(_, chunk) {
+            if (size < MAX_KEPT_BODY_BYTES) kept.push(chunk.subarray(0, MAX_KEPT_BODY_BYTES - size));
+            size += chunk.length;
+          },
+          onResponseEnd: () => settle(undefined),
+          onResponseError: (_, error) => settle(error),
+        },
+      );
+    } catch (error) {
+      settle(error as Error);
     }
-  }
-  return Buffer.concat(kept).toString('utf8');
+  });
 }
