@@ -1,4 +1,4 @@
-// The worker's batched completion: deliveries finished in one turn go in one delete, each caller learns
+// The worker's batched completion: deliveries finished together go in one delete, each caller learns
 // when its row is gone, and a failed delete fails every caller of that batch (their rows keep their leases).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliveryCompleter } from '../../src/queue/delivery-completer.js';
@@ -17,7 +17,7 @@ describe.each(ENGINES)('delivery completer on %s', (engine) => {
   const queue = (count: number) => queueDeliveries(ts.store.db, count, T0);
   const remaining = async () => (await ts.store.db.selectFrom('deliveries').select('id').orderBy('id').execute()).map((r) => r.id);
 
-  it('deletes what finished in one turn in one flush, and resolves every caller after it', async () => {
+  it('deletes what finished together in one flush, and resolves every caller after it', async () => {
     const ids = await queue(40);
     const flushes: (() => void)[] = [];
     const complete = createDeliveryCompleter(ts.store.db, (flush) => flushes.push(flush));
@@ -28,7 +28,7 @@ describe.each(ENGINES)('delivery completer on %s', (engine) => {
     await Promise.all(done);
     expect(await remaining()).toEqual(ids.slice(30));
 
-    // The next turn starts a new batch.
+    // The next flush starts a new batch.
     const one = complete(ids[35]);
     expect(flushes).toHaveLength(2);
     flushes[1]();
