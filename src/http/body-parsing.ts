@@ -91,16 +91,19 @@ export async function registerBodyParsers(app: FastifyInstance): Promise<void> {
   });
   // Query string and path parameters, before any route reads them; after authentication (SPEC §15), which
   // runs in onRequest.
-  app.addHook('preParsing', async (request) => {
+  // The small hooks here and in server-limits.ts take `done` rather than return a promise: on every request,
+  // each promise cost a microtask turn (bench profile of a cached v1 page).
+  app.addHook('preParsing', (request, _reply, payload, done) => {
     if (PERCENT_NUL.test(request.url)) throw nulRefused();
+    done(null, payload);
   });
   await app.register(multipart, {
     attachFieldsToBody: 'keyValues',
     limits: { fields: MAX_PARAMETERS, fieldSize: 64 * 1024, files: 0, fileSize: 0, parts: MAX_PARAMETERS },
   });
   // Multipart fields arrive flat ("subscription[keys][auth]"): re-read them through the same bracket parser.
-  app.addHook('preHandler', async (request) => {
-    if (!request.isMultipart() || typeof request.body !== 'object' || request.body === null) return;
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (!request.isMultipart() || typeof request.body !== 'object' || request.body === null) return done();
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(request.body as Record<string, unknown>)) {
       for (const v of Array.isArray(value) ? value : [value]) {
@@ -110,6 +113,7 @@ export async function registerBodyParsers(app: FastifyInstance): Promise<void> {
       }
     }
     request.body = parseQueryString(params.toString());
+    done();
   });
 }
 
@@ -130,8 +134,9 @@ function countKeys(value: unknown, limit: number): number {
 
 /** A client request with more than MAX_PARAMETERS keys, query and body together, is a 400 (SPEC §15). */
 export function limitParameters(api: FastifyInstance): void {
-  api.addHook('preValidation', async (request) => {
+  api.addHook('preValidation', (request, _reply, done) => {
     const inQuery = countKeys(request.query, MAX_PARAMETERS);
     if (inQuery + countKeys(request.body, MAX_PARAMETERS - inQuery) > MAX_PARAMETERS) throw badParameter('Too many parameters');
+    done();
   });
 }

@@ -119,8 +119,9 @@ export async function buildApp(given: AppDeps): Promise<FastifyInstance> {
     },
   });
   // The plugin would upgrade on any route and then hang up; SPEC §9 wants a 404 for every other path.
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.ws && !request.routeOptions.config.acceptsUpgrade) throw notFound();
+    done();
   });
   await app.register(cors, {
     origin: '*',

@@ -26,7 +26,7 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry, to
   // Each label set's child kept: prom-client hashes the label object on every inc() and observe() otherwise
   // (~3% of a cached v1 page, bench profile). Bounded: route templates, methods and status codes are few.
   const children = new Map<string, { count: Counter.Internal; time: Histogram.Internal<'method' | 'route'> }>();
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? UNMATCHED;
     const status = String(reply.statusCode);
     const key = `${request.method} ${route} ${status}`;
@@ -37,6 +37,7 @@ export function registerHttpMetrics(app: FastifyInstance, registry: Registry, to
     }
     child.count.inc();
     child.time.observe(reply.elapsedTime / 1000);
+    done();
   });
   const allowed = token === undefined ? () => true : bearerCheck(token);
   app.get('/metrics', async (request, reply) => {

@@ -48,8 +48,9 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
 /** Caps connections and refuses over-long URLs; applies the client API's body limit to its routes. */
 export function registerServerLimits(app: FastifyInstance, maxConnections: number): void {
   app.server.maxConnections = maxConnections;
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.url.length > MAX_URL_LENGTH) throw new HeraldError('ERR_URI_TOO_LONG', 'URI too long');
+    done();
   });
 }
 
