@@ -4,7 +4,7 @@ import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteDatabase } from './sqlite-driver.js';
-import { createQueryId, Kysely, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery, type RawBuilder } from 'kysely';
+import { createQueryId, Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Compilable, type CompiledQuery, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import type { Database, Db } from './schema.js';
 import type { Dialect } from './migrations.js';
@@ -159,8 +159,26 @@ function openPostgres(connectionString: string, options: StoreOptions): Store {
   });
   // An idle client's error (the server restarted) must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  pool.on('connect', prepareHotQueries);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', close: () => db.destroy() };
+}
+
+/** Names of the SQL texts executeCached compiled for PostgreSQL: each is prepared once per connection. */
+const preparedNames = new Map<string, string>();
+
+/**
+ * Kysely sends every query as an unnamed statement, which PostgreSQL parses and plans on every run: about
+ * half of a v1 page request's 1.2 ms (bench, PostgreSQL). The client's query is wrapped so that the texts
+ * of executeCached's hot shapes go as named statements, parsed and planned once per connection; any
+ * other query passes through as it was.
+ */
+function prepareHotQueries(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((text: unknown, ...rest: unknown[]) => {
+    const name = typeof text === 'string' && Array.isArray(rest[0]) ? preparedNames.get(text) : undefined;
+    return name === undefined ? query(text, ...rest) : query({ name, text, values: rest[0] }, ...rest.slice(1));
+  }) as typeof client.query;
 }
 
 /** True when the database answers a trivial query. */
@@ -232,6 +250,10 @@ export async function executeCached<R>(
     template = build((index) => new Placeholder(index) as never).compile();
     if (byShape.size >= 200) byShape.clear();
     byShape.set(shape, template);
+    // Names are never reused for another text: a connection keeps what it prepared under a name.
+    if (adapter instanceof PostgresAdapter && !preparedNames.has(template.sql)) {
+      preparedNames.set(template.sql, `herald_${preparedNames.size + 1}`);
+    }
   }
   const parameters = template.parameters.map((p) => (p instanceof Placeholder ? values[p.index] : p));
   const result = await db.executeQuery<R>({ ...template, parameters, queryId: createQueryId() });
