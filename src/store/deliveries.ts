@@ -2,7 +2,7 @@
 import { shouldPush, isPushPolicy, type Alerts, type PushPolicy } from '../domain/push-selection.js';
 import type { Relationship } from '../domain/notification-policy.js';
 import type { NotificationType } from '../domain/notification-types.js';
-import { findAccounts, findStatuses, type AccountRow, type StatusRow } from './accounts.js';
+import type { AccountRow, StatusRow } from './accounts.js';
 import type { NotificationRow } from './notifications.js';
 import type { PushSubscriptionRow } from './push-subscriptions.js';
 import { executeCached, listShape, literalLimit, placeholders } from './open-store.js';
@@ -273,27 +273,40 @@ export interface DeliveryInputs {
 /**
  * Loads, as the store has them now, the subscriptions and notifications that `deliveries` name, and the
  * accounts and statuses their payloads need: four queries for a claimed batch instead of four per delivery.
+ * The accounts and statuses are found through the notifications' ids, so the four go out together: on
+ * PostgreSQL a claim is two round trips (the claim, then these four side by side) rather than three.
  */
 export async function loadDeliveryInputs(db: Db, deliveries: readonly Pick<DeliveryRow, 'subscription_id' | 'notification_id'>[]): Promise<DeliveryInputs> {
   if (deliveries.length === 0) return { subscriptions: new Map(), notifications: new Map(), accounts: new Map(), statuses: new Map() };
   const subscriptionIds = [...new Set(deliveries.map((d) => d.subscription_id))];
   const notificationIds = [...new Set(deliveries.map((d) => d.notification_id))];
-  const [subscriptions, notifications] = await Promise.all([
+  const byNotifications = (name: string) => listShape(name, notificationIds);
+  const [subscriptions, notifications, accounts, statuses] = await Promise.all([
     executeCached(db, listShape('deliverySubscriptions', subscriptionIds), subscriptionIds, (param) =>
       db.selectFrom('push_subscriptions').selectAll().where('id', 'in', placeholders(param, 0, subscriptionIds.length)),
     ),
-    executeCached(db, listShape('deliveryNotifications', notificationIds), notificationIds, (param) =>
+    executeCached(db, byNotifications('deliveryNotifications'), notificationIds, (param) =>
       db.selectFrom('notifications').selectAll().where('id', 'in', placeholders(param, 0, notificationIds.length)),
     ),
-  ]);
-  const [accounts, statuses] = await Promise.all([
-    findAccounts(db, notifications.flatMap((n) => [n.account_id, n.from_account_id])),
-    findStatuses(db, notifications.flatMap((n) => (n.status_id ? [n.status_id] : []))),
+    // Recipients and actors. One IN over a UNION: an OR of two INs can make PostgreSQL scan all accounts.
+    executeCached(db, byNotifications('deliveryAccounts'), notificationIds, (param) => {
+      const named = db.selectFrom('notifications').where('id', 'in', placeholders(param, 0, notificationIds.length));
+      return db
+        .selectFrom('accounts')
+        .selectAll()
+        .where('id', 'in', named.select('account_id as id').union(named.select('from_account_id as id')));
+    }),
+    executeCached(db, byNotifications('deliveryStatuses'), notificationIds, (param) =>
+      db
+        .selectFrom('statuses')
+        .selectAll()
+        .where('id', 'in', db.selectFrom('notifications').select('status_id').where('id', 'in', placeholders(param, 0, notificationIds.length))),
+    ),
   ]);
   return {
     subscriptions: new Map(subscriptions.map((s) => [s.id, s])),
     notifications: new Map(notifications.map((n) => [n.id, n])),
-    accounts,
-    statuses,
+    accounts: new Map(accounts.map((a) => [a.id, a])),
+    statuses: new Map(statuses.map((st) => [st.id, st])),
   };
 }
