@@ -77,14 +77,18 @@ export async function benchIngest(options: { accounts: number; notifications: nu
 export async function benchApi(options: ApiOptions) {
   const engine = engineOf(options.databaseUrl);
   progress(`API: ${options.notifications} notifications over ${options.accounts} accounts (${engine}, one process)`);
-  const herald = await startHerald(storeEnv(options.databaseUrl));
-  const baselineBody = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'herald-baseline-')), 'page.json');
+  // The store outlives the first process: a second one reads it with the page cache off.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-api-'));
+  const env = { ...storeEnv(options.databaseUrl), HERALD_DATA_DIR: dataDir };
+  const herald = await startHerald(env);
+  const baselineBody = path.join(dataDir, 'baseline-page.json');
+  let stopped = false;
   try {
     const seeded = await seed(herald.url, storeOf(options, 200));
     const ingestPeakRssMb = herald.peakRssMb();
     progress(`ingest: ${seeded.ingestEventsPerSecond.toFixed(0)} events/s through the batch endpoint (${engine}), peak RSS ${ingestPeakRssMb.toFixed(0)} MB`);
     const common = { seconds: options.seconds, connections: options.connections };
-    const figures: Record<string, { peak: LoadResult; halfRate: LoadResult }> = {};
+    const figures: Record<string, { peak: LoadResult; halfRate?: LoadResult }> = {};
     const targets: [string, string, string, readonly string[] | undefined][] = [
       ['v1', herald.url, '/api/v1/notifications?limit=40', seeded.tokens],
       ['v2', herald.url, '/api/v2/notifications?limit=40', seeded.tokens],
@@ -120,22 +124,39 @@ export async function benchApi(options: ApiOptions) {
     } finally {
       await baseline?.stop();
     }
+    const peakRssMb = herald.peakRssMb();
+    await herald.stop();
+    stopped = true;
+    // Every request rendered: what a page costs the first time it is read after a change.
+    const uncached = await startHerald({ ...env, HERALD_PAGE_CACHE_MB: '0' });
+    try {
+      for (const [label, p] of [['v1', '/api/v1/notifications?limit=40'], ['v2', '/api/v2/notifications?limit=40']] as const) {
+        const name = `${label} (${engine}, page cache off)`;
+        figures[`${label}Uncached`] = { peak: await measure(`${name} peak`, () => load({ url: uncached.url, path: p, tokens: seeded.tokens, ...common }), options.repeats) };
+      }
+    } finally {
+      await uncached.stop();
+    }
+    const vsBaseline = (label: string) => figures[label].peak.rps / (figures.baseline?.peak.rps ?? NaN);
     return {
       engine,
       notifications: options.notifications,
       accounts: options.accounts,
       ingestEventsPerSecond: seeded.ingestEventsPerSecond,
       ingestSecondsEvery50k: seeded.ingestSecondsEvery50k,
-      figures,
+      figures: figures as Record<'baseline' | 'v1' | 'v2', { peak: LoadResult; halfRate: LoadResult }> &
+        Record<'v1Uncached' | 'v2Uncached', { peak: LoadResult }>,
       /** NaN without a baseline of this run's own. */
-      v1VsBaseline: figures.v1.peak.rps / (figures.baseline?.peak.rps ?? NaN),
-      v2VsBaseline: figures.v2.peak.rps / (figures.baseline?.peak.rps ?? NaN),
-      /** While seeding, and over the whole run (seeding and listing). */
+      v1VsBaseline: vsBaseline('v1'),
+      v2VsBaseline: vsBaseline('v2'),
+      v1UncachedVsBaseline: vsBaseline('v1Uncached'),
+      v2UncachedVsBaseline: vsBaseline('v2Uncached'),
+      /** While seeding, and over the whole run (seeding and listing, page cache on). */
       ingestPeakRssMb,
-      peakRssMb: herald.peakRssMb(),
+      peakRssMb,
     };
   } finally {
-    await herald.stop();
-    fs.rmSync(path.dirname(baselineBody), { recursive: true, force: true });
+    if (!stopped) await herald.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
