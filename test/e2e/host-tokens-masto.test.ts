@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { startAuthServer, type AuthServer } from '../support/auth-server.js';
 import { accountJson, statusJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, waitForReady } from '../support/herald-process.js';
 import { startPushReceiver, type PushReceiver } from '../support/push-receiver.js';
 
 const ADMIN = 'e2e-admin-token-0123456789';
@@ -139,12 +139,3 @@ describe('host tokens at herald serve with masto.js', () => {
     expect(Array.isArray(await rest.v1.notifications.list())).toBe(true);
   });
 });
-
-async function waitForReady(url: string, herald: HeraldProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
-    if (herald.child.exitCode !== null) throw new Error(`herald exited:\n${herald.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`herald did not become ready:\n${herald.output()}`);
-}

@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { accountJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, waitForReady } from '../support/herald-process.js';
 import { within } from '../support/stream-clients.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,17 +40,6 @@ function accepts(port: number): Promise<boolean> {
       else reject(error);
     });
   });
-}
-
-async function waitForReady(url: string, herald: { output(): string; child: ChildProcess }, timeoutMs = 30_000, route = '/readyz'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await fetch(`${url}${route}`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (herald.child.exitCode !== null || herald.child.signalCode !== null) throw new Error(`herald exited:\n${herald.output()}`);
-    await sleep(50);
-  }
-  throw new Error(`herald did not answer ${route} within ${timeoutMs} ms:\n${herald.output()}`);
 }
 
 /** Runs `herald <args>` to its end (bounded), with only the given settings. */

@@ -12,7 +12,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, waitForReady } from '../support/herald-process.js';
+import { withPgClient } from '../support/pg-client.js';
 import { startPushReceiver, type BrowserSubscription, type PushReceiver, type ReceivedPush } from '../support/push-receiver.js';
 
 const ADMIN = 'e2e-admin-token-0123456789';
@@ -74,7 +75,7 @@ describe('2 web and 2 worker processes on one PostgreSQL', () => {
   beforeAll(async () => {
     // A database of its own: the processes use the default schema, and LISTEN/NOTIFY is per database.
     database = `herald_mp_${randomBytes(4).toString('hex')}`;
-    await withClient(server, (c) => c.query(`create database ${database}`));
+    await withPgClient(server, (c) => c.query(`create database ${database}`));
     const url = new URL(server);
     url.pathname = `/${database}`;
     databaseUrl = url.toString();
@@ -98,7 +99,7 @@ describe('2 web and 2 worker processes on one PostgreSQL', () => {
     );
     await Promise.all(receivers.map((r) => r.close()));
     await pool?.end();
-    if (database) await withClient(server, (c) => c.query(`drop database if exists ${database} with (force)`));
+    if (database) await withPgClient(server, (c) => c.query(`drop database if exists ${database} with (force)`));
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }, 60_000);
 
@@ -455,22 +456,3 @@ describe('2 web and 2 worker processes on one PostgreSQL', () => {
     }
   });
 });
-
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function waitForReady(url: string, herald: HeraldProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
-    if (herald.child.exitCode !== null) throw new Error(`herald exited:\n${herald.output()}`);
-    await sleep(50);
-  }
-  throw new Error(`herald did not become ready:\n${herald.output()}`);
-}

@@ -3,11 +3,11 @@
 // within 5 s; a host token imported through one works at the other; and a page one keeps rendered shows
 // every change made through the other (SPEC §16: a cache may not make processes disagree).
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountJson, statusJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, waitForReady } from '../support/herald-process.js';
+import { withPgClient } from '../support/pg-client.js';
 import { openSse, openWebSocket, within } from '../support/stream-clients.js';
 
 const ADMIN = 'e2e-admin-token-0123456789';
@@ -21,7 +21,7 @@ describe('two herald web processes on one PostgreSQL', () => {
   beforeAll(async () => {
     // A database of its own: the processes use the default schema, and LISTEN/NOTIFY is per database.
     database = `herald_mp_${randomBytes(4).toString('hex')}`;
-    await withClient(server, (c) => c.query(`create database ${database}`));
+    await withPgClient(server, (c) => c.query(`create database ${database}`));
     const url = new URL(server);
     url.pathname = `/${database}`;
     for (let i = 0; i < 2; i++) {
@@ -43,7 +43,7 @@ describe('two herald web processes on one PostgreSQL', () => {
   }, 60_000);
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.kill('SIGTERM')));
-    await withClient(server, (c) => c.query(`drop database if exists ${database} with (force)`));
+    await withPgClient(server, (c) => c.query(`drop database if exists ${database} with (force)`));
   });
 
   const admin = async (base: string, method: string, route: string, body?: unknown): Promise<any> => {
@@ -128,22 +128,3 @@ describe('two herald web processes on one PostgreSQL', () => {
     expect((await v2()).notification_groups).toHaveLength(2);
   });
 });
-
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-async function waitForReady(url: string, herald: HeraldProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
-    if (herald.child.exitCode !== null) throw new Error(`herald exited:\n${herald.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`herald did not become ready:\n${herald.output()}`);
-}

@@ -51,3 +51,20 @@ export function startHerald(role: 'serve' | 'web' | 'worker', env: Record<string
     },
   };
 }
+
+/** Waits until `route` answers 2xx, failing at once if the process exits, or after `timeoutMs`. */
+export async function waitForReady(
+  url: string,
+  herald: Pick<HeraldProcess, 'child' | 'output'>,
+  timeoutMs = 60_000,
+  route = '/readyz',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${url}${route}`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (herald.child.exitCode !== null || herald.child.signalCode !== null) throw new Error(`herald exited:\n${herald.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`herald did not answer ${route} within ${timeoutMs} ms:\n${herald.output()}`);
+}
