@@ -76,7 +76,9 @@ function openSqlite(dataDir: string): Store {
   file.pragma('journal_size_limit = 67108864');
   file.pragma(`wal_autocheckpoint = ${WAL_BACKSTOP_PAGES}`);
   const checkpointer = startCheckpointer(file.name, () => file.pragma('wal_autocheckpoint = 1000'));
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(file) }) });
+  const cached = withStatementCache(file);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  directReads.set(db, { prepare: (source) => cached.prepare(source), idle: () => !file.inTransaction });
   return {
     db,
     dialect: 'sqlite',
@@ -225,6 +227,14 @@ export function listShape(name: string, ...lists: readonly (readonly unknown[])[
 
 const templates = new WeakMap<object, Map<string, CompiledQuery>>();
 
+/** A SQLite store's connection, for executeCached's reads outside transactions (see there). */
+interface DirectReads {
+  prepare(source: string): Pick<BetterSqlite3.Statement, 'reader' | 'all'>;
+  /** No transaction is open on the connection (Kysely's transactions hold it across awaits). */
+  idle(): boolean;
+}
+const directReads = new WeakMap<Kysely<Database>, DirectReads>();
+
 /**
  * Runs a hot query without building and compiling it every time: the first call of each `shape` builds it
  * with Placeholder(i) where `values[i]` goes, compiles it for this engine, and keeps the SQL; later calls
@@ -256,6 +266,15 @@ export async function executeCached<R>(
     }
   }
   const parameters = template.parameters.map((p) => (p instanceof Placeholder ? values[p.index] : p));
+  // On SQLite the statement runs synchronously either way; going round Kysely's connection queue saves
+  // ~8 awaits a query, about a tenth of a cached v1 page (two such reads: the token, the page versions).
+  // Only with no transaction open: one holds the connection across awaits, and a read run then would
+  // see its uncommitted writes. The same statement and rows as Kysely's SqliteDriver.
+  const direct = directReads.get(db as Kysely<Database>);
+  if (direct?.idle()) {
+    const statement = direct.prepare(template.sql);
+    if (statement.reader) return statement.all(parameters) as R[];
+  }
   const result = await db.executeQuery<R>({ ...template, parameters, queryId: createQueryId() });
   return result.rows;
 }
