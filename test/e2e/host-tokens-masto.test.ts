@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { startAuthServer, type AuthServer } from '../support/auth-server.js';
 import { accountJson, statusJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess, waitForReady } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, waitForReady, callAdmin } from '../support/herald-process.js';
 import { startPushReceiver, type PushReceiver } from '../support/push-receiver.js';
 
 const ADMIN = 'e2e-admin-token-0123456789';
@@ -59,15 +59,7 @@ describe('host tokens at herald serve with masto.js', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function admin(method: string, route: string, body?: unknown): Promise<any> {
-    const res = await fetch(`${url}/api/admin/v1${route}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status !== 200) throw new Error(`admin ${method} ${route}: ${res.status} ${await res.text()}`);
-    return res.json();
-  }
+  const admin = (method: string, route: string, body?: unknown) => callAdmin(url, ADMIN, method, route, body);
 
   const favourite = () => admin('POST', '/notifications', { account_id: '1', type: 'favourite', from_account_id: '2', status_id: '10' });
   // Identical events are de-duplicated (SPEC §2): each follow comes from an actor of its own.

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess, waitForReady } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, waitForReady, callAdmin } from '../support/herald-process.js';
 import { withPgClient } from '../support/pg-client.js';
 import { startPushReceiver, type BrowserSubscription, type PushReceiver, type ReceivedPush } from '../support/push-receiver.js';
 
@@ -105,15 +105,7 @@ describe('2 web and 2 worker processes on one PostgreSQL', () => {
 
   // ---- helpers over HTTP and SQL ----
 
-  const admin = async (base: string, method: string, route: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}/api/admin/v1${route}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status !== 200) throw new Error(`admin ${method} ${route}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const admin = (base: string, method: string, route: string, body?: unknown) => callAdmin(base, ADMIN, method, route, body);
 
   /** Upserts accounts, a few requests at a time, spread over the live web processes. */
   async function putAccounts(ids: readonly number[], bases: readonly string[]): Promise<void> {

@@ -9,7 +9,7 @@ import { createRestAPIClient } from 'masto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountJson, statusJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, callAdmin } from '../support/herald-process.js';
 import { createBrowser, startPushReceiver, type PushReceiver, type ReceivedPush } from '../support/push-receiver.js';
 
 const ADMIN = 'e2e-admin-token-0123456789';
@@ -42,15 +42,7 @@ describe('herald serve with a masto.js client', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const admin = async (method: string, route: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${url}/api/admin/v1${route}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status !== 200) throw new Error(`admin ${method} ${route}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const admin = (method: string, route: string, body?: unknown) => callAdmin(url, ADMIN, method, route, body);
 
   it('delivers one push per matching event to subscriptions made with masto.js, both encodings', async () => {
     await admin('PUT', '/accounts/1', accountJson('1', { display_name: 'Bob' }));

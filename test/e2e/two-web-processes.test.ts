@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountJson, statusJson } from '../support/fixtures.js';
 import { freePort } from '../support/free-port.js';
-import { startHerald, type HeraldProcess, waitForReady } from '../support/herald-process.js';
+import { startHerald, type HeraldProcess, waitForReady, callAdmin } from '../support/herald-process.js';
 import { withPgClient } from '../support/pg-client.js';
 import { openSse, openWebSocket, within } from '../support/stream-clients.js';
 
@@ -46,15 +46,7 @@ describe('two herald web processes on one PostgreSQL', () => {
     await withPgClient(server, (c) => c.query(`drop database if exists ${database} with (force)`));
   });
 
-  const admin = async (base: string, method: string, route: string, body?: unknown): Promise<any> => {
-    const res = await fetch(`${base}/api/admin/v1${route}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (res.status !== 200) throw new Error(`admin ${method} ${route}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const admin = (base: string, method: string, route: string, body?: unknown) => callAdmin(base, ADMIN, method, route, body);
 
   it('streams a notification ingested by the other process, and closes streams revoked through the other', async () => {
     const [a, b] = urls;

@@ -68,3 +68,14 @@ export async function waitForReady(
   }
   throw new Error(`herald did not answer ${route} within ${timeoutMs} ms:\n${herald.output()}`);
 }
+
+/** Calls Herald's admin API at `base`; any answer but 200 fails the test, with the answer. */
+export async function callAdmin(base: string, token: string, method: string, route: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${base}/api/admin/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`admin ${method} ${route}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
