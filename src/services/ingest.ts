@@ -1,6 +1,6 @@
 // Ingest of notification events (SPEC §2): drop rules, de-duplication, filtering, grouping and the push
 // outbox, all in one transaction per event or batch; the bus hears of it only after the commit.
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { HeraldError, validationFailed } from '../domain/errors.js';
 import { chooseBucket, groupKeyOf, groupPrefix, hourBucket } from '../domain/group-key.js';
 import { parseNotificationEvent, type NotificationEvent } from '../domain/notification-event.js';
@@ -19,7 +19,8 @@ import {
   type IdentityKey,
   type NotificationRow,
 } from '../store/notifications.js';
-import { executeCached, listShape } from '../store/open-store.js';
+import { isPostgres, rowsFrom, rowsValues, type RowColumn } from '../store/bound-lists.js';
+import { executeCached } from '../store/open-store.js';
 import type { Database, Db } from '../store/schema.js';
 import type { CommittedNotification, NotificationBus } from './notification-bus.js';
 
@@ -167,8 +168,6 @@ export async function ingestEvents(deps: IngestDeps, bodies: readonly unknown[],
   return outcome;
 }
 
-const onPostgres = (db: Db): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
-
 /**
  * Serializes ingest per recipient. The idempotency and de-duplication checks read before they write; on
  * PostgreSQL two concurrent repeats (a host retrying while the first call still runs) would both miss and
@@ -178,7 +177,7 @@ const onPostgres = (db: Db): boolean => db.getExecutor().adapter instanceof Post
  * locked (those that still exist), or undefined on SQLite.
  */
 async function lockRecipients(trx: Db, accountIds: readonly string[]): Promise<Set<string> | undefined> {
-  if (!onPostgres(trx) || accountIds.length === 0) return undefined;
+  if (!isPostgres(trx) || accountIds.length === 0) return undefined;
   const rows = await trx
     .selectFrom('accounts')
     .select('id')
@@ -202,7 +201,7 @@ function identityOf(event: NotificationEvent): IdentityKey {
  * keyed by this, so the batch matches in memory what one query at a time matched.
  */
 type TextKey = (value: string) => string;
-const textKeyOf = (trx: Db): TextKey => (onPostgres(trx) ? storedText : (value) => value);
+const textKeyOf = (trx: Db): TextKey => (isPostgres(trx) ? storedText : (value) => value);
 
 const identityString = (key: IdentityKey, text: TextKey): string =>
   JSON.stringify([key.accountId, key.type, key.targetId, key.fromAccountId ?? null].map((v) => (v === null ? v : text(v))));
@@ -362,17 +361,29 @@ async function writeBatch(ctx: BatchContext): Promise<void> {
 }
 
 async function saveIdempotencyKeys(ctx: BatchContext): Promise<void> {
-  const rows = ctx.newKeys.map(({ accountId, key, result }) => ({
-    account_id: accountId,
+  if (ctx.newKeys.length === 0) return;
+  const rows = ctx.newKeys.map(({ accountId, key, result }) => [
+    accountId,
     key,
-    notification_id: result.kind === 'notification' ? result.note.row!.id : null,
-    dropped_reason: result.kind === 'dropped' ? result.reason : null,
-    created_at: ctx.now,
-  }));
-  for (let i = 0; i < rows.length; i += 500) {
-    await ctx.trx.insertInto('idempotency_keys').values(rows.slice(i, i + 500)).execute();
-  }
+    result.kind === 'notification' ? result.note.row!.id : null,
+    result.kind === 'dropped' ? result.reason : null,
+    ctx.now,
+  ]);
+  await executeCached(ctx.trx, 'saveIdempotencyKeys', rowsValues(ctx.trx, KEY_ROW, rows), (param) =>
+    ctx.trx
+      .insertInto('idempotency_keys')
+      .columns(KEY_ROW.map(({ name }) => name))
+      .expression(sql`select * from ${rowsFrom(ctx.trx, 'k', KEY_ROW, param)}`),
+  );
 }
+
+const KEY_ROW = [
+  { name: 'account_id', type: 'text' },
+  { name: 'key', type: 'text' },
+  { name: 'notification_id', type: 'bigint' },
+  { name: 'dropped_reason', type: 'text' },
+  { name: 'created_at', type: 'bigint' },
+] as const satisfies readonly (RowColumn & { name: keyof Database['idempotency_keys'] })[];
 
 /**
  * The stored buckets of every (recipient, prefix) the batch may group under, looked up as exact pairs: a
@@ -392,24 +403,11 @@ async function findBuckets(trx: Db, events: readonly NotificationEvent[]): Promi
     pairs.push([event.accountId, prefix]);
   }
   if (pairs.length === 0) return buckets;
-  const rows = onPostgres(trx)
-    ? (await findByTuples<{ account_id: string; prefix: string; bucket: number }>(trx, 'group_buckets', ['account_id', 'prefix'], pairs)).map(
-        ({ row }) => row,
-      )
-    : await findBucketsValues(trx, pairs);
-  for (const row of rows) buckets.get(row.account_id)!.set(row.prefix, Number(row.bucket));
+  type BucketRow = { account_id: string; prefix: string; bucket: number };
+  for (const { row } of await findByTuples<BucketRow>(trx, 'group_buckets', ['account_id', 'prefix'], pairs)) {
+    buckets.get(row.account_id)!.set(row.prefix, Number(row.bucket));
+  }
   return buckets;
-}
-
-async function findBucketsValues(trx: Db, pairs: readonly [string, string][]) {
-  return executeCached(trx, listShape('findBuckets', pairs), pairs.flat(), (param) => {
-    const rowValues = pairs.map((_, i) => sql`(${param(2 * i)}, ${param(2 * i + 1)})`);
-    // A row-value IN over VALUES: one index probe per pair on both engines.
-    return trx
-      .selectFrom('group_buckets')
-      .select(['account_id', 'prefix', 'bucket'])
-      .where(sql<boolean>`(account_id, prefix) in (values ${sql.join(rowValues)})`);
-  });
 }
 
 /** SPEC §6 buckets: the previous bucket of (recipient, prefix) is reused while the group spans < 12 hours. */
@@ -429,26 +427,21 @@ function assignGroupKey(ctx: BatchContext, event: NotificationEvent): string | n
 
 async function saveBuckets(ctx: BatchContext): Promise<void> {
   const rows = [...ctx.changedBuckets.values()];
-  if (rows.length > 0 && onPostgres(ctx.trx)) {
-    // The rows as arrays: one statement for every batch. Every (recipient, prefix) is there once.
-    const arrays = [rows.map((r) => r.account_id), rows.map((r) => r.prefix), rows.map((r) => r.bucket)];
-    await executeCached(ctx.trx, 'saveBuckets arrays', arrays, (param) =>
-      ctx.trx
-        .insertInto('group_buckets')
-        .columns(['account_id', 'prefix', 'bucket'])
-        .expression(sql`select * from unnest(cast(${param(0)} as text[]), cast(${param(1)} as text[]), cast(${param(2)} as bigint[]))`)
-        .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') }))),
-    );
-    return;
-  }
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500);
-    const values = chunk.flatMap((row) => [row.account_id, row.prefix, row.bucket]);
-    await executeCached(ctx.trx, listShape('saveBuckets', chunk), values, (param) =>
-      ctx.trx
-        .insertInto('group_buckets')
-        .values(chunk.map((_, r) => ({ account_id: param(r * 3), prefix: param(r * 3 + 1), bucket: param(r * 3 + 2) })))
-        .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') }))),
-    );
-  }
+  if (rows.length === 0) return;
+  // One statement for every batch (bound-lists.ts); every (recipient, prefix) is there once. SQLite's
+  // parser needs the WHERE before an upsert's ON CONFLICT in an INSERT … SELECT.
+  const values = rowsValues(ctx.trx, BUCKET_ROW, rows.map((r) => [r.account_id, r.prefix, r.bucket]));
+  await executeCached(ctx.trx, 'saveBuckets', values, (param) =>
+    ctx.trx
+      .insertInto('group_buckets')
+      .columns(['account_id', 'prefix', 'bucket'])
+      .expression(sql`select * from ${rowsFrom(ctx.trx, 'k', BUCKET_ROW, param)} where true`)
+      .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') }))),
+  );
 }
+
+const BUCKET_ROW: readonly RowColumn[] = [
+  { name: 'account_id', type: 'text' },
+  { name: 'prefix', type: 'text' },
+  { name: 'bucket', type: 'bigint' },
+];

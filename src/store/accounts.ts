@@ -1,6 +1,7 @@
 // Accounts and statuses as the host platform gave them: JSON kept as text, plus the columns queries need.
 import type { Selectable } from 'kysely';
-import { executeCached, listShape, placeholders } from './open-store.js';
+import { inList, listValue } from './bound-lists.js';
+import { executeCached } from './open-store.js';
 import type { Db, AccountsTable, StatusesTable } from './schema.js';
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -21,8 +22,8 @@ export async function findAccount(db: Db, id: string): Promise<AccountRow | unde
 export async function findAccounts(db: Db, ids: readonly string[]): Promise<Map<string, AccountRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows = await executeCached<AccountRow>(db, listShape('findAccounts', unique), unique, (param) =>
-    db.selectFrom('accounts').selectAll().where('id', 'in', placeholders(param, 0, unique.length)),
+  const rows = await executeCached<AccountRow>(db, 'findAccounts', [listValue(db, unique)], (param) =>
+    db.selectFrom('accounts').selectAll().where(inList(db, 'id', param(0), 'text')),
   );
   return new Map(rows.map((r) => [r.id, r]));
 }
@@ -60,8 +61,8 @@ export async function findStatus(db: Db, id: string): Promise<StatusRow | undefi
 export async function findStatuses(db: Db, ids: readonly string[]): Promise<Map<string, StatusRow>> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return new Map();
-  const rows = await executeCached<StatusRow>(db, listShape('findStatuses', unique), unique, (param) =>
-    db.selectFrom('statuses').selectAll().where('id', 'in', placeholders(param, 0, unique.length)),
+  const rows = await executeCached<StatusRow>(db, 'findStatuses', [listValue(db, unique)], (param) =>
+    db.selectFrom('statuses').selectAll().where(inList(db, 'id', param(0), 'text')),
   );
   return new Map(rows.map((r) => [r.id, r]));
 }

@@ -5,8 +5,9 @@ import type { NotificationType } from '../domain/notification-types.js';
 import type { AccountRow, StatusRow } from './accounts.js';
 import type { NotificationRow } from './notifications.js';
 import type { PushSubscriptionRow } from './push-subscriptions.js';
-import { executeCached, listShape, literalLimit, placeholders } from './open-store.js';
-import type { Selectable } from 'kysely';
+import { inList, listValue, rowsFrom, rowsValues, type RowColumn } from './bound-lists.js';
+import { executeCached, literalLimit } from './open-store.js';
+import { sql, type Selectable } from 'kysely';
 import type { Db, DeliveriesTable } from './schema.js';
 
 /** A subscription as push selection sees it, its alerts parsed on first use (then kept for the batch). */
@@ -32,11 +33,11 @@ export async function findPushTargets(db: Db, accountIds: readonly string[]): Pr
   const targets = new Map<string, PushTarget[]>();
   const unique = [...new Set(accountIds)];
   if (unique.length === 0) return targets;
-  const rows = await executeCached(db, listShape('findPushTargets', unique), unique, (param) =>
+  const rows = await executeCached(db, 'findPushTargets', [listValue(db, unique)], (param) =>
     db
       .selectFrom('push_subscriptions')
       .select(['id', 'account_id', 'alerts', 'policy'])
-      .where('account_id', 'in', placeholders(param, 0, unique.length))
+      .where(inList(db, 'account_id', param(0), 'text'))
       .orderBy('id'),
   );
   for (const s of rows) {
@@ -72,33 +73,29 @@ export function deliveriesFor(
     }));
 }
 
-/** Writes queued deliveries, many rows per statement (an event's few compiled once per row count). */
+/** Writes queued deliveries: one statement for any number, the rows bound as one value (bound-lists.ts). */
 export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Promise<void> {
-  // 9 parameters a row: 500 rows stay far below SQLite's and PostgreSQL's parameter limits.
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500);
-    const values = chunk.flatMap((row) => DELIVERY_COLUMNS.map((column) => row[column]));
-    await executeCached(db, listShape('insertDeliveries', chunk), values, (param) =>
-      db.insertInto('deliveries').values(
-        chunk.map((_, r) =>
-          Object.fromEntries(DELIVERY_COLUMNS.map((column, c) => [column, param(r * DELIVERY_COLUMNS.length + c)])),
-        ) as unknown as NewDelivery[],
-      ),
-    );
-  }
+  if (rows.length === 0) return;
+  const values = rowsValues(db, DELIVERY_ROW, rows.map((row) => DELIVERY_ROW.map(({ name }) => row[name])));
+  await executeCached(db, 'insertDeliveries', values, (param) =>
+    db
+      .insertInto('deliveries')
+      .columns(DELIVERY_ROW.map(({ name }) => name))
+      .expression(sql`select * from ${rowsFrom(db, 'k', DELIVERY_ROW, param)}`),
+  );
 }
 
-const DELIVERY_COLUMNS = [
-  'subscription_id',
-  'notification_id',
-  'account_id',
-  'next_attempt_at',
-  'attempts',
-  'lease_until',
-  'last_status',
-  'given_up_at',
-  'created_at',
-] as const satisfies readonly (keyof NewDelivery)[];
+const DELIVERY_ROW = [
+  { name: 'subscription_id', type: 'bigint' },
+  { name: 'notification_id', type: 'bigint' },
+  { name: 'account_id', type: 'text' },
+  { name: 'next_attempt_at', type: 'bigint' },
+  { name: 'attempts', type: 'integer' },
+  { name: 'lease_until', type: 'bigint' },
+  { name: 'last_status', type: 'text' },
+  { name: 'given_up_at', type: 'bigint' },
+  { name: 'created_at', type: 'bigint' },
+] as const satisfies readonly (RowColumn & { name: keyof NewDelivery })[];
 
 /** Queues a delivery for every subscription of the recipient that wants this notification; returns how many. */
 export async function enqueueDeliveries(
@@ -173,12 +170,10 @@ export async function completeDelivery(db: Db, id: number): Promise<void> {
 
 /** Several done at once: one statement, one commit (the worker gathers the deliveries finished in one turn). */
 export async function completeDeliveries(db: Db, ids: readonly number[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
-    await executeCached(db, listShape('completeDeliveries', chunk), chunk, (param) =>
-      db.deleteFrom('deliveries').where('id', 'in', placeholders(param, 0, chunk.length)),
-    );
-  }
+  if (ids.length === 0) return;
+  await executeCached(db, 'completeDeliveries', [listValue(db, ids)], (param) =>
+    db.deleteFrom('deliveries').where(inList(db, 'id', param(0), 'bigint')),
+  );
 }
 
 /** Schedules another attempt; a no-op when the lease was lost to another worker meanwhile. */
@@ -280,27 +275,27 @@ export async function loadDeliveryInputs(db: Db, deliveries: readonly Pick<Deliv
   if (deliveries.length === 0) return { subscriptions: new Map(), notifications: new Map(), accounts: new Map(), statuses: new Map() };
   const subscriptionIds = [...new Set(deliveries.map((d) => d.subscription_id))];
   const notificationIds = [...new Set(deliveries.map((d) => d.notification_id))];
-  const byNotifications = (name: string) => listShape(name, notificationIds);
+  const byNotifications = [listValue(db, notificationIds)];
   const [subscriptions, notifications, accounts, statuses] = await Promise.all([
-    executeCached(db, listShape('deliverySubscriptions', subscriptionIds), subscriptionIds, (param) =>
-      db.selectFrom('push_subscriptions').selectAll().where('id', 'in', placeholders(param, 0, subscriptionIds.length)),
+    executeCached(db, 'deliverySubscriptions', [listValue(db, subscriptionIds)], (param) =>
+      db.selectFrom('push_subscriptions').selectAll().where(inList(db, 'id', param(0), 'bigint')),
     ),
-    executeCached(db, byNotifications('deliveryNotifications'), notificationIds, (param) =>
-      db.selectFrom('notifications').selectAll().where('id', 'in', placeholders(param, 0, notificationIds.length)),
+    executeCached(db, 'deliveryNotifications', byNotifications, (param) =>
+      db.selectFrom('notifications').selectAll().where(inList(db, 'id', param(0), 'bigint')),
     ),
     // Recipients and actors. One IN over a UNION: an OR of two INs can make PostgreSQL scan all accounts.
-    executeCached(db, byNotifications('deliveryAccounts'), notificationIds, (param) => {
-      const named = db.selectFrom('notifications').where('id', 'in', placeholders(param, 0, notificationIds.length));
+    executeCached(db, 'deliveryAccounts', byNotifications, (param) => {
+      const named = db.selectFrom('notifications').where(inList(db, 'id', param(0), 'bigint'));
       return db
         .selectFrom('accounts')
         .selectAll()
         .where('id', 'in', named.select('account_id as id').union(named.select('from_account_id as id')));
     }),
-    executeCached(db, byNotifications('deliveryStatuses'), notificationIds, (param) =>
+    executeCached(db, 'deliveryStatuses', byNotifications, (param) =>
       db
         .selectFrom('statuses')
         .selectAll()
-        .where('id', 'in', db.selectFrom('notifications').select('status_id').where('id', 'in', placeholders(param, 0, notificationIds.length))),
+        .where('id', 'in', db.selectFrom('notifications').select('status_id').where(inList(db, 'id', param(0), 'bigint'))),
     ),
   ]);
   return {

@@ -1,7 +1,9 @@
 // Per-recipient filtering state: the policy, accepted actors and notification requests (SPEC §7).
+import { sql } from 'kysely';
 import { DEFAULT_POLICY, isPolicyValue, POLICY_FIELDS, type NotificationPolicy } from '../domain/notification-policy.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { executeCached, listShape, literalLimit, placeholders } from './open-store.js';
+import { inList, listValue, rowsFrom, rowsValues, type RowColumn } from './bound-lists.js';
+import { executeCached, literalLimit } from './open-store.js';
 import type { Db } from './schema.js';
 
 export async function findPolicy(db: Db, accountId: string): Promise<NotificationPolicy> {
@@ -81,21 +83,32 @@ export async function touchRequests(
       byActor.set(key, { account_id: touch.accountId, from_account_id: touch.fromAccountId, last_status_id: touch.statusId, notifications_count: 1 });
     }
   }
-  const rows = [...byActor.values()];
-  for (let i = 0; i < rows.length; i += 500) {
-    await db
+  const rows = [...byActor.values()].map((r) => [r.account_id, r.from_account_id, r.last_status_id, r.notifications_count, now, now]);
+  // One statement for any number (bound-lists.ts). SQLite's parser needs the WHERE before an upsert's
+  // ON CONFLICT in an INSERT … SELECT.
+  await executeCached(db, 'touchRequests', rowsValues(db, REQUEST_ROW, rows), (param) =>
+    db
       .insertInto('notification_requests')
-      .values(rows.slice(i, i + 500).map((row) => ({ ...row, created_at: now, updated_at: now })))
+      .columns(REQUEST_ROW.map(({ name }) => name))
+      .expression(sql`select * from ${rowsFrom(db, 'k', REQUEST_ROW, param)} where true`)
       .onConflict((oc) =>
         oc.columns(['account_id', 'from_account_id']).doUpdateSet((eb) => ({
           last_status_id: eb.ref('excluded.last_status_id'),
-          updated_at: now,
+          updated_at: eb.ref('excluded.updated_at'),
           notifications_count: eb('notification_requests.notifications_count', '+', eb.ref('excluded.notifications_count')),
         })),
-      )
-      .execute();
-  }
+      ),
+  );
 }
+
+const REQUEST_ROW = [
+  { name: 'account_id', type: 'text' },
+  { name: 'from_account_id', type: 'text' },
+  { name: 'last_status_id', type: 'text' },
+  { name: 'notifications_count', type: 'integer' },
+  { name: 'created_at', type: 'bigint' },
+  { name: 'updated_at', type: 'bigint' },
+] as const satisfies readonly RowColumn[];
 
 /** A notification request as clients see it: counts and last status come from the filtered notifications. */
 export interface RequestRow {
@@ -263,8 +276,8 @@ export async function findPolicies(db: Db, accountIds: readonly string[]): Promi
   const unique = [...new Set(accountIds)];
   const policies = new Map<string, NotificationPolicy>(unique.map((id) => [id, DEFAULT_POLICY]));
   if (unique.length === 0) return policies;
-  const rows = await executeCached(db, listShape('findPolicies', unique), unique, (param) =>
-    db.selectFrom('notification_policies').selectAll().where('account_id', 'in', placeholders(param, 0, unique.length)),
+  const rows = await executeCached(db, 'findPolicies', [listValue(db, unique)], (param) =>
+    db.selectFrom('notification_policies').selectAll().where(inList(db, 'account_id', param(0), 'text')),
   );
   for (const row of rows) {
     const policy = { ...DEFAULT_POLICY } as Record<string, string>;
@@ -284,13 +297,12 @@ export async function findAcceptedActors(
   const recipients = [...new Set(accountIds)];
   const actors = [...new Set(fromAccountIds)];
   if (recipients.length === 0 || actors.length === 0) return accepted;
-  const shape = listShape('findAcceptedActors', recipients, actors);
-  const rows = await executeCached(db, shape, [...recipients, ...actors], (param) =>
+  const rows = await executeCached(db, 'findAcceptedActors', [listValue(db, recipients), listValue(db, actors)], (param) =>
     db
       .selectFrom('notification_permissions')
       .select(['account_id', 'from_account_id'])
-      .where('account_id', 'in', placeholders(param, 0, recipients.length))
-      .where('from_account_id', 'in', placeholders(param, recipients.length, actors.length)),
+      .where(inList(db, 'account_id', param(0), 'text'))
+      .where(inList(db, 'from_account_id', param(1), 'text')),
   );
   for (const row of rows) {
     let set = accepted.get(row.account_id);

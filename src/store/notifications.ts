@@ -1,8 +1,9 @@
 // Notification rows: every query stays on one recipient's (account_id, id) range.
-import { PostgresAdapter, sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, Db, NotificationsTable } from './schema.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { executeCached, listShape, literalLimit, placeholders } from './open-store.js';
+import { inList, isPostgres, listValue, rowsFrom, rowsValues, type RowColumn } from './bound-lists.js';
+import { executeCached, literalLimit } from './open-store.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
 
@@ -212,77 +213,42 @@ export async function findIdentical(
 export const storedText = (value: string): string =>
   value.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
-const isPostgres = (db: Db): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
 
-/** PostgreSQL types of the inserted columns, for a batch's insert from arrays. */
-const INSERTED_TYPES: Readonly<Record<(typeof INSERTED_COLUMNS)[number], string>> = {
-  account_id: 'text',
-  type: 'text',
-  from_account_id: 'text',
-  status_id: 'text',
-  target_id: 'text',
-  payload: 'text',
-  group_key: 'text',
-  filtered: 'integer',
-  relationship: 'integer',
-  created_at: 'bigint',
-};
+/** The inserted columns as a batch's bound rows carry them, with their PostgreSQL types. */
+const INSERTED_ROW: readonly RowColumn[] = INSERTED_COLUMNS.map((name) => ({
+  name,
+  type: name === 'filtered' || name === 'relationship' ? 'integer' : name === 'created_at' ? 'bigint' : 'text',
+}));
 
 /**
- * Ingest's insert of a whole batch, returned in the order given. PostgreSQL: one statement from one array
- * a column (`insert … select from unnest(…)`), the same SQL for every batch, where a 1,000-row VALUES list
- * cost ~30 ms to build, parse and plan (bench profile); SQLite: many rows a VALUES list. Ids are assigned
- * in the order of the rows given on both engines (a sequence's nextval, SQLite's rowid), as one insert per
- * row assigned them; RETURNING's own order is unspecified, so the rows come back sorted by id, each checked
- * against the row it stands for.
+ * Ingest's insert of a whole batch, returned in the order given: one statement from the rows bound as one
+ * value (bound-lists.ts), the same SQL for every batch, where a 1,000-row VALUES list cost ~30 ms to build,
+ * parse and plan on PostgreSQL (bench profile). Ids are assigned in the order of the rows given on both
+ * engines (a sequence's nextval, SQLite's rowid), as one insert per row assigned them; RETURNING's own
+ * order is unspecified, so the rows come back sorted by id, each checked against the row it stands for.
  */
 export async function insertNotifications(db: Db, rows: readonly Omit<NotificationRow, 'id'>[]): Promise<NotificationRow[]> {
-  const inserted: NotificationRow[] = [];
-  // SQLite: 10 parameters a row, so a full batch (1000 rows) stays below its parameter limit.
-  const chunkSize = isPostgres(db) ? 10_000 : 1000;
-  for (let i = 0; i < rows.length; i += chunkSize) {
-    const chunk = rows.slice(i, i + chunkSize);
-    const returned = isPostgres(db) ? await insertFromArrays(db, chunk) : await insertValues(db, chunk);
-    returned.sort((a, b) => a.id - b.id);
-    if (returned.length !== chunk.length) throw new Error(`insert into notifications returned ${returned.length} rows for ${chunk.length}`);
-    returned.forEach((row, r) => {
-      const given = chunk[r];
-      // Text that is not valid UTF-16 reads back otherwise (each engine its own way): not compared.
-      const differs = (column: (typeof INSERTED_COLUMNS)[number]) => {
-        const value = given[column] ?? null;
-        return typeof value === 'string' && storedText(value) !== value ? false : row[column] !== value;
-      };
-      if (INSERTED_COLUMNS.some(differs)) {
-        throw new Error('insert into notifications returned rows that are not the ones given, in order');
-      }
-      inserted.push(row);
-    });
-  }
-  return inserted;
-}
-
-async function insertValues(db: Db, chunk: readonly Omit<NotificationRow, 'id'>[]): Promise<NotificationRow[]> {
-  const values = chunk.flatMap((row) => INSERTED_COLUMNS.map((column) => row[column] ?? null));
-  return executeCached<NotificationRow>(db, listShape('insertNotifications', chunk), values, (param) =>
-    db
-      .insertInto('notifications')
-      .values(
-        chunk.map((_, r) =>
-          Object.fromEntries(INSERTED_COLUMNS.map((column, c) => [column, param(r * INSERTED_COLUMNS.length + c)])),
-        ) as unknown as Omit<NotificationRow, 'id'>[],
-      )
-      .returningAll(),
-  );
-}
-
-async function insertFromArrays(db: Db, chunk: readonly Omit<NotificationRow, 'id'>[]): Promise<NotificationRow[]> {
-  const arrays = INSERTED_COLUMNS.map((column) => chunk.map((row) => row[column] ?? null));
-  return executeCached<NotificationRow>(db, 'insertNotificationsFromArrays', arrays, (param) => {
+  if (rows.length === 0) return [];
+  const values = rowsValues(db, INSERTED_ROW, rows.map((row) => INSERTED_COLUMNS.map((column) => row[column] ?? null)));
+  const returned = await executeCached<NotificationRow>(db, 'insertNotifications', values, (param) => {
     const columns = sql.join(INSERTED_COLUMNS.map((column) => sql.ref(column)));
-    const unnest = sql.join(INSERTED_COLUMNS.map((column, c) => sql`cast(${param(c)} as ${sql.raw(INSERTED_TYPES[column])}[])`));
-    const query = sql<NotificationRow>`insert into notifications (${columns}) select * from unnest(${unnest}) returning *`;
+    const query = sql<NotificationRow>`insert into notifications (${columns}) select * from ${rowsFrom(db, 'k', INSERTED_ROW, param)} returning *`;
     return { compile: () => query.compile(db) };
   });
+  returned.sort((a, b) => a.id - b.id);
+  if (returned.length !== rows.length) throw new Error(`insert into notifications returned ${returned.length} rows for ${rows.length}`);
+  returned.forEach((row, r) => {
+    const given = rows[r];
+    // Text that is not valid UTF-16 reads back otherwise (each engine its own way): not compared.
+    const differs = (column: (typeof INSERTED_COLUMNS)[number]) => {
+      const value = given[column] ?? null;
+      return typeof value === 'string' && storedText(value) !== value ? false : row[column] !== value;
+    };
+    if (INSERTED_COLUMNS.some(differs)) {
+      throw new Error('insert into notifications returned rows that are not the ones given, in order');
+    }
+  });
+  return returned;
 }
 
 /** What de-duplication looks for (SPEC §2): without `fromAccountId`, every actor's notification. */
@@ -323,10 +289,10 @@ export async function findIdenticalMany(db: Db, keys: readonly IdentityKey[]): P
 
 /**
  * The rows of `table` whose `columns` equal each tuple of text values (and whose `nullColumn` is null),
- * each with the index of its tuple: one index probe per tuple. PostgreSQL: the tuples as one array a
- * column, the same statement for every batch (a 1,000-row VALUES list took ~25 ms to plan, and on a table
- * without statistics yet was planned as a scan of the whole table), probed through LATERAL … OFFSET 0 so
- * the planner cannot turn it into such a join. SQLite: the tuples as VALUES joined to the table.
+ * each with the index of its tuple: one index probe per tuple, the tuples bound as one value
+ * (bound-lists.ts), the same statement for every batch. On PostgreSQL a 1,000-row VALUES list took ~25 ms
+ * to plan, and on a table without statistics yet was planned as a scan of the whole table; the probes go
+ * through LATERAL … OFFSET 0 so the planner cannot turn them into such a join.
  */
 export async function findByTuples<R>(
   db: Db,
@@ -336,26 +302,20 @@ export async function findByTuples<R>(
   nullColumn?: string,
 ): Promise<{ index: number; row: R }[]> {
   if (tuples.length === 0) return [];
-  const names = sql.join([...columns, 'key_index'].map((c) => sql.ref(c)));
-  const equal = columns.map((c) => sql`t.${sql.ref(c)} = k.${sql.ref(c)}`);
-  if (nullColumn !== undefined) equal.push(sql`t.${sql.ref(nullColumn)} is null`);
-  const match = sql.join(equal, sql` and `);
-  let rows: (R & { key_index: number })[];
-  if (isPostgres(db)) {
-    const arrays = [...columns.map((_, c) => tuples.map((t) => t[c])), tuples.map((_, i) => i)];
-    const shape = ['findByTuples', table, ...columns, nullColumn ?? ''].join(' ');
-    rows = await executeCached(db, shape, arrays, (param) => {
-      const unnest = sql.join(arrays.map((_, c) => sql`cast(${param(c)} as ${sql.raw(c < columns.length ? 'text' : 'integer')}[])`));
-      const query = sql<R & { key_index: number }>`select k.key_index, t.* from unnest(${unnest}) as k(${names})
-        cross join lateral (select * from ${sql.table(table)} t where ${match} offset 0) t`;
-      return { compile: () => query.compile(db) };
-    });
-  } else {
-    const values = sql.join(tuples.map((t, i) => sql`(${sql.join([...t, i])})`));
-    const query = sql<R & { key_index: number }>`with k(${names}) as (values ${values})
-      select k.key_index, t.* from k join ${sql.table(table)} t on ${match}`;
-    rows = (await query.execute(db)).rows;
-  }
+  const keyRow: RowColumn[] = [...columns.map((name) => ({ name, type: 'text' as const })), { name: 'key_index', type: 'integer' }];
+  const values = rowsValues(db, keyRow, tuples.map((t, i) => [...t, i]));
+  const shape = ['findByTuples', table, ...columns, nullColumn ?? ''].join(' ');
+  const rows = await executeCached<R & { key_index: number }>(db, shape, values, (param) => {
+    const equal = columns.map((c) => sql`t.${sql.ref(c)} = k.${sql.ref(c)}`);
+    if (nullColumn !== undefined) equal.push(sql`t.${sql.ref(nullColumn)} is null`);
+    const match = sql.join(equal, sql` and `);
+    const keys = rowsFrom(db, 'k', keyRow, param);
+    const query = isPostgres(db)
+      ? sql<R & { key_index: number }>`select k.key_index, t.* from ${keys}
+          cross join lateral (select * from ${sql.table(table)} t where ${match} offset 0) t`
+      : sql<R & { key_index: number }>`select k.key_index, t.* from ${keys} join ${sql.table(table)} t on ${match}`;
+    return { compile: () => query.compile(db) };
+  });
   return rows.map(({ key_index, ...row }) => ({ index: Number(key_index), row: row as unknown as R }));
 }
 
@@ -363,20 +323,19 @@ export async function findByTuples<R>(
 export async function findNotificationsByIds(db: Db, ids: readonly number[]): Promise<NotificationRow[]> {
   const unique = [...new Set(ids)];
   if (unique.length === 0) return [];
-  return executeCached<NotificationRow>(db, listShape('findNotificationsByIds', unique), unique, (param) =>
-    db.selectFrom('notifications').selectAll().where('id', 'in', placeholders(param, 0, unique.length)),
+  return executeCached<NotificationRow>(db, 'findNotificationsByIds', [listValue(db, unique)], (param) =>
+    db.selectFrom('notifications').selectAll().where(inList(db, 'id', param(0), 'bigint')),
   );
 }
 
 /** Deletes notifications by id with their queued pushes (ingest's replaced ones, of any recipients). */
 export async function deleteNotificationsByIds(db: Db, ids: readonly number[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 1000) {
-    const chunk = ids.slice(i, i + 1000);
-    await executeCached(db, listShape('deleteNotificationDeliveries', chunk), chunk, (param) =>
-      db.deleteFrom('deliveries').where('notification_id', 'in', placeholders(param, 0, chunk.length)),
-    );
-    await executeCached(db, listShape('deleteNotificationsByIds', chunk), chunk, (param) =>
-      db.deleteFrom('notifications').where('id', 'in', placeholders(param, 0, chunk.length)),
-    );
-  }
+  if (ids.length === 0) return;
+  const list = [listValue(db, ids)];
+  await executeCached(db, 'deleteNotificationDeliveries', list, (param) =>
+    db.deleteFrom('deliveries').where(inList(db, 'notification_id', param(0), 'bigint')),
+  );
+  await executeCached(db, 'deleteNotificationsByIds', list, (param) =>
+    db.deleteFrom('notifications').where(inList(db, 'id', param(0), 'bigint')),
+  );
 }

@@ -110,8 +110,8 @@ function withStatementCache(file: BetterSqlite3.Database): BetterSqlite3.Databas
     prepare(source: string) {
       let statement = cache.get(source);
       if (!statement) {
-        // A batch's id lists (~1,000 values) make a statement per list length that is seldom used twice,
-        // at ~190 KB of native memory each; keeping them held ~70 MB on a 150,000-event ingest (bench).
+        // A statement built over a long list (one per list length, seldom used twice) holds ~190 KB of
+        // native memory: not kept. The hot paths bind their lists as one value instead (bound-lists.ts).
         if (countParameters(source) > MAX_CACHED_PARAMETERS) return withRowBuilder(prepare(source));
         if (cache.size >= 500) cache.clear();
         statement = withRowBuilder(prepare(source));
@@ -207,22 +207,6 @@ export function literalLimit(limit: number): RawBuilder<number> {
 /** Stands for the value at `index` of a cached query's values (see executeCached). */
 export class Placeholder {
   constructor(readonly index: number) {}
-}
-
-/** Placeholders for `count` values from index `from`: an IN list in a cached query (its length is part of the shape). */
-export const placeholders = (param: (index: number) => never, from: number, count: number): never[] =>
-  Array.from({ length: count }, (_, i) => param(from + i));
-
-/** Id lists up to this long are worth a cached query per length (an event's, a claim's); longer ones are built. */
-export const CACHED_LIST_LENGTH = 16;
-
-/**
- * The shape of a query over lists of values, named by their lengths while every list is at most
- * CACHED_LIST_LENGTH long; undefined beyond (a batch's lists, built with their values each time).
- */
-export function listShape(name: string, ...lists: readonly (readonly unknown[])[]): string | undefined {
-  if (lists.some((list) => list.length > CACHED_LIST_LENGTH)) return undefined;
-  return [name, ...lists.map((list) => list.length)].join(' ');
 }
 
 const templates = new WeakMap<object, Map<string, CompiledQuery>>();
