@@ -80,8 +80,11 @@ export async function startProcess(
   };
 }
 
-/** BENCH_HERALD_NODE_ARGS (say `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to the Herald process only. */
-const heraldNodeArgs = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+/**
+ * Herald runs with the heap cap its launchers give it (`npm start`, deploy/herald.service); then
+ * BENCH_HERALD_NODE_ARGS (say `--cpu-prof --cpu-prof-dir=/tmp/prof`), which goes to the Herald process only.
+ */
+const heraldNodeArgs = ['--max-old-space-size=1024', ...(process.env.BENCH_HERALD_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
 
 export function startHerald(env: Record<string, string> = {}): Promise<RunningServer> {
   return startProcess(
