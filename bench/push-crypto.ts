@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import webpush from 'web-push';
 import { buildPushRequest } from '../src/push/build-push-request.js';
 import { createEphemeralKey, generateVapidKeys } from '../src/push/keys.js';
+import { pooledRandomBytes } from '../src/push/random-pool.js';
 import { createVapidSigner } from '../src/push/vapid.js';
 import { median, progress } from './support.js';
 
@@ -34,7 +35,7 @@ export async function benchPushCrypto(options: { ms: number; repeats: number }) 
   const ua = createEphemeralKey();
   const subscription = {
     endpoint: 'https://push.example.net/wpush/v2/abcdef',
-    keys: { p256dh: ua.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+    keys: { p256dh: ua.publicKey.toString('base64url'), auth: randomBytes(16).toString('base64url') },
   };
   const signer = createVapidSigner({ ...vapidKeys, subject: 'mailto:ops@example.com', now: Date.now });
   const results: Record<string, { herald: number; webPush: number; ratio: number }> = {};
@@ -44,7 +45,7 @@ export async function benchPushCrypto(options: { ms: number; repeats: number }) 
         subscription: { endpoint: subscription.endpoint, ...subscription.keys, standard: encoding === 'aes128gcm' },
         payload: PAYLOAD,
         vapid: signer,
-        random: randomBytes,
+        random: pooledRandomBytes,
         createEphemeralKey,
       });
     };

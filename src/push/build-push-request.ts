@@ -6,12 +6,13 @@
  * Header names are lower-case: HTTP/2 requires that on the wire (RFC 9113 §8.2.1) and undici
  * accepts them as given for HTTP/1.1, where names are case-insensitive anyway.
  */
-import { createHash, type ECDH } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import { decodeSubscriptionKey, toBase64Url } from './base64url.js';
 import { SALT_BYTES } from './ece-crypto.js';
 import { encryptAes128gcm } from './encrypt-aes128gcm.js';
 import { encryptAesgcm } from './encrypt-aesgcm.js';
+import type { EphemeralKey } from './keys.js';
 import { PushError } from './push-errors.js';
 import type { VapidSigner } from './vapid.js';
 
@@ -47,7 +48,7 @@ export interface BuildPushRequestInput {
   /** Cryptographically random bytes, e.g. crypto.randomBytes. */
   random: (size: number) => Buffer;
   /** A fresh P-256 key pair per message, e.g. createEphemeralKey from keys.ts. */
-  createEphemeralKey: () => ECDH;
+  createEphemeralKey: () => EphemeralKey;
   options?: PushRequestOptions;
 }
 

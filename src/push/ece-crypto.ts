@@ -7,7 +7,7 @@
  */
 import { createCipheriv, createECDH, createHmac, type ECDH } from 'node:crypto';
 
-import { AUTH_SECRET_BYTES, P256_POINT_BYTES } from './keys.js';
+import { AUTH_SECRET_BYTES, P256_POINT_BYTES, type EphemeralKey } from './keys.js';
 import { PushError } from './push-errors.js';
 
 /** RFC 8188 §2: AES-128-GCM adds a 16-byte tag to every record. */
@@ -16,10 +16,10 @@ export const GCM_TAG_BYTES = 16;
 export const SALT_BYTES = 16;
 
 /**
- * The application server's ephemeral key pair for one message: either a node ECDH object (as the
- * key factory makes) or the raw halves (as the RFC 8291 Appendix A vector gives them).
+ * The application server's ephemeral key pair for one message: as the key factory makes it, or the raw
+ * halves (as the RFC 8291 Appendix A vector gives them).
  */
-export type SenderKeys = ECDH | { publicKey: Buffer; privateKey: Buffer };
+export type SenderKeys = EphemeralKey | { publicKey: Buffer; privateKey: Buffer };
 
 export function hkdfExtract(salt: Buffer, ikm: Buffer): Buffer {
   return createHmac('sha256', salt).update(ikm).digest();
@@ -40,9 +40,9 @@ const ONE = Buffer.from([1]);
 export function agreeSecret(senderKeys: SenderKeys, uaPublic: Buffer): { secret: Buffer; senderPublic: Buffer } {
   let ecdh: ECDH;
   let senderPublic: Buffer;
-  if (isEcdh(senderKeys)) {
-    ecdh = senderKeys;
-    senderPublic = ecdh.getPublicKey();
+  if ('ecdh' in senderKeys) {
+    ecdh = senderKeys.ecdh;
+    senderPublic = senderKeys.publicKey;
   } else {
     ecdh = createECDH('prime256v1');
     try {
@@ -63,10 +63,6 @@ export function agreeSecret(senderKeys: SenderKeys, uaPublic: Buffer): { secret:
   } catch (cause) {
     throw new PushError('ERR_SUBSCRIPTION_INVALID_KEY', 'p256dh is not a point on the P-256 curve', { cause });
   }
-}
-
-function isEcdh(keys: SenderKeys): keys is ECDH {
-  return typeof (keys as ECDH).computeSecret === 'function';
 }
 
 /** AES-128-GCM over the given parts, returning ciphertext ‖ tag (RFC 8188 §2). */

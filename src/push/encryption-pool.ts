@@ -2,11 +2,11 @@
 // were 46% of the serving process's main thread at the delivery benchmark's peak (`tsx bench/only.ts
 // delivery` with --cpu-prof); on threads they run beside the HTTP and SQL work instead of between it.
 // A thread that fails hands its messages back to the main thread: a crash never loses or gives up a push.
-import { randomBytes, type ECDH } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { encryptPush, type EncryptedPush, type PushSubscriptionTarget } from './build-push-request.js';
-import { createEphemeralKey } from './keys.js';
+import { createEphemeralKey, type EphemeralKey } from './keys.js';
 import { PushError, type PushErrorCode } from './push-errors.js';
+import { pooledRandomBytes } from './random-pool.js';
 
 /** One message for one subscription: its keys as stored, and the payload JSON. */
 export type EncryptJob = Pick<PushSubscriptionTarget, 'standard'> & { p256dh: string; auth: string; payload: string };
@@ -22,8 +22,8 @@ export type ThreadAnswer =
  * Encrypts one job where it is called; the pool's threads run this too (encryption-thread.ts), with keys
  * they generated ahead.
  */
-export function encryptJob(job: EncryptJob, createKey: () => ECDH = createEphemeralKey): EncryptedPush {
-  return encryptPush({ subscription: job, payload: job.payload, random: randomBytes, createEphemeralKey: createKey });
+export function encryptJob(job: EncryptJob, createKey: () => EphemeralKey = createEphemeralKey): EncryptedPush {
+  return encryptPush({ subscription: job, payload: job.payload, random: pooledRandomBytes, createEphemeralKey: createKey });
 }
 
 /** What the pool posts to a thread: the jobs started in one turn of the event loop. */

@@ -3,16 +3,15 @@
 // keys ahead, so a burst finds part of each message's work done: createECDH + generateKeys is ~60 µs of
 // the ~300 µs a message costs here (node:crypto on the 2-core bench machine, unloaded); the ECDH agreement
 // with the browser's key (~200 µs) cannot be done before the message is known.
-import type { ECDH } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { encryptJob, type ThreadAnswer, type ThreadBatch } from './encryption-pool.js';
-import { createEphemeralKey } from './keys.js';
+import { createEphemeralKey, type EphemeralKey } from './keys.js';
 import { isPushError } from './push-errors.js';
 
 /** Keys kept ready: a burst of this many messages per thread; ~3 KB each (3 MB a thread, measured as RSS). */
 const KEY_STOCK = 1024;
 /** RFC 8291 §3.1: a key pair serves one message only, so a key leaves the stock as it is used. */
-const stock: ECDH[] = [];
+const stock: EphemeralKey[] = [];
 let filling = false;
 
 /** One key per turn of the event loop, so a batch that arrives meanwhile waits for at most one. */
@@ -23,7 +22,7 @@ function fill(): void {
   setImmediate(fill);
 }
 
-function takeKey(): ECDH {
+function takeKey(): EphemeralKey {
   const key = stock.pop() ?? createEphemeralKey();
   if (!filling) {
     filling = true;

@@ -1,4 +1,4 @@
-import { createECDH, randomBytes, verify, type ECDH } from 'node:crypto';
+import { createECDH, randomBytes, verify } from 'node:crypto';
 
 import ece from 'http_ece';
 import { describe, expect, it } from 'vitest';
@@ -116,11 +116,11 @@ describe('buildPushRequest, randomness and options', () => {
 
   it('is deterministic when randomness is fixed (it is injected, not drawn inside)', () => {
     const ua = browser();
-    const fixedKey = createEphemeralKey().getPrivateKey();
-    const keyFactory = (): ECDH => {
+    const fixedKey = createEphemeralKey().ecdh.getPrivateKey();
+    const keyFactory = () => {
       const ecdh = createECDH('prime256v1');
       ecdh.setPrivateKey(fixedKey);
-      return ecdh;
+      return { ecdh, publicKey: ecdh.getPublicKey() };
     };
     const input = {
       subscription: { endpoint: 'https://push.example.net/x', p256dh: ua.p256dh, auth: ua.auth, standard: false },
