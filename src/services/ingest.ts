@@ -1,6 +1,6 @@
 // Ingest of notification events (SPEC §2): drop rules, de-duplication, filtering, grouping and the push
 // outbox, all in one transaction per event or batch; the bus hears of it only after the commit.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { HeraldError, validationFailed } from '../domain/errors.js';
 import { chooseBucket, groupKeyOf, groupPrefix, hourBucket } from '../domain/group-key.js';
 import { parseNotificationEvent, type NotificationEvent } from '../domain/notification-event.js';
@@ -19,7 +19,7 @@ import {
   type IdentityKey,
   type NotificationRow,
 } from '../store/notifications.js';
-import { isPostgres, rowsFrom, rowsValues, type RowColumn } from '../store/bound-lists.js';
+import { isPostgres, rowsValues, selectRows, type RowColumn } from '../store/bound-lists.js';
 import { executeCached } from '../store/open-store.js';
 import type { Database, Db } from '../store/schema.js';
 import type { CommittedNotification, NotificationBus } from './notification-bus.js';
@@ -373,7 +373,7 @@ async function saveIdempotencyKeys(ctx: BatchContext): Promise<void> {
     ctx.trx
       .insertInto('idempotency_keys')
       .columns(KEY_ROW.map(({ name }) => name))
-      .expression(sql`select * from ${rowsFrom(ctx.trx, 'k', KEY_ROW, param)}`),
+      .expression(selectRows(ctx.trx, KEY_ROW, param)),
   );
 }
 
@@ -428,14 +428,13 @@ function assignGroupKey(ctx: BatchContext, event: NotificationEvent): string | n
 async function saveBuckets(ctx: BatchContext): Promise<void> {
   const rows = [...ctx.changedBuckets.values()];
   if (rows.length === 0) return;
-  // One statement for every batch (bound-lists.ts); every (recipient, prefix) is there once. SQLite's
-  // parser needs the WHERE before an upsert's ON CONFLICT in an INSERT … SELECT.
+  // One statement for every batch (bound-lists.ts); every (recipient, prefix) is there once.
   const values = rowsValues(ctx.trx, BUCKET_ROW, rows.map((r) => [r.account_id, r.prefix, r.bucket]));
   await executeCached(ctx.trx, 'saveBuckets', values, (param) =>
     ctx.trx
       .insertInto('group_buckets')
       .columns(['account_id', 'prefix', 'bucket'])
-      .expression(sql`select * from ${rowsFrom(ctx.trx, 'k', BUCKET_ROW, param)} where true`)
+      .expression(selectRows(ctx.trx, BUCKET_ROW, param))
       .onConflict((oc) => oc.columns(['account_id', 'prefix']).doUpdateSet((eb) => ({ bucket: eb.ref('excluded.bucket') }))),
   );
 }

@@ -5,9 +5,9 @@ import type { NotificationType } from '../domain/notification-types.js';
 import type { AccountRow, StatusRow } from './accounts.js';
 import type { NotificationRow } from './notifications.js';
 import type { PushSubscriptionRow } from './push-subscriptions.js';
-import { inList, listValue, rowsFrom, rowsValues, type RowColumn } from './bound-lists.js';
+import { inList, listValue, rowsValues, selectRows, type RowColumn } from './bound-lists.js';
 import { executeCached, literalLimit } from './open-store.js';
-import { sql, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Db, DeliveriesTable } from './schema.js';
 
 /** A subscription as push selection sees it, its alerts parsed on first use (then kept for the batch). */
@@ -81,7 +81,7 @@ export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Pr
     db
       .insertInto('deliveries')
       .columns(DELIVERY_ROW.map(({ name }) => name))
-      .expression(sql`select * from ${rowsFrom(db, 'k', DELIVERY_ROW, param)}`),
+      .expression(selectRows(db, DELIVERY_ROW, param)),
   );
 }
 

@@ -1,8 +1,7 @@
 // Per-recipient filtering state: the policy, accepted actors and notification requests (SPEC §7).
-import { sql } from 'kysely';
 import { DEFAULT_POLICY, isPolicyValue, POLICY_FIELDS, type NotificationPolicy } from '../domain/notification-policy.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { inList, listValue, rowsFrom, rowsValues, type RowColumn } from './bound-lists.js';
+import { inList, listValue, rowsValues, selectRows, type RowColumn } from './bound-lists.js';
 import { executeCached, literalLimit } from './open-store.js';
 import type { Db } from './schema.js';
 
@@ -84,13 +83,12 @@ export async function touchRequests(
     }
   }
   const rows = [...byActor.values()].map((r) => [r.account_id, r.from_account_id, r.last_status_id, r.notifications_count, now, now]);
-  // One statement for any number (bound-lists.ts). SQLite's parser needs the WHERE before an upsert's
-  // ON CONFLICT in an INSERT … SELECT.
+  // One statement for any number (bound-lists.ts).
   await executeCached(db, 'touchRequests', rowsValues(db, REQUEST_ROW, rows), (param) =>
     db
       .insertInto('notification_requests')
       .columns(REQUEST_ROW.map(({ name }) => name))
-      .expression(sql`select * from ${rowsFrom(db, 'k', REQUEST_ROW, param)} where true`)
+      .expression(selectRows(db, REQUEST_ROW, param))
       .onConflict((oc) =>
         oc.columns(['account_id', 'from_account_id']).doUpdateSet((eb) => ({
           last_status_id: eb.ref('excluded.last_status_id'),

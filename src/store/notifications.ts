@@ -2,7 +2,7 @@
 import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, Db, NotificationsTable } from './schema.js';
 import { pageRange, type PageQuery } from '../domain/pagination.js';
-import { inList, isPostgres, listValue, rowsFrom, rowsValues, type RowColumn } from './bound-lists.js';
+import { inList, isPostgres, listValue, rowsFrom, rowsValues, selectRows, type RowColumn } from './bound-lists.js';
 import { executeCached, literalLimit } from './open-store.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
@@ -232,7 +232,7 @@ export async function insertNotifications(db: Db, rows: readonly Omit<Notificati
   const values = rowsValues(db, INSERTED_ROW, rows.map((row) => INSERTED_COLUMNS.map((column) => row[column] ?? null)));
   const returned = await executeCached<NotificationRow>(db, 'insertNotifications', values, (param) => {
     const columns = sql.join(INSERTED_COLUMNS.map((column) => sql.ref(column)));
-    const query = sql<NotificationRow>`insert into notifications (${columns}) select * from ${rowsFrom(db, 'k', INSERTED_ROW, param)} returning *`;
+    const query = sql<NotificationRow>`insert into notifications (${columns}) ${selectRows(db, INSERTED_ROW, param)} returning *`;
     return { compile: () => query.compile(db) };
   });
   returned.sort((a, b) => a.id - b.id);
