@@ -4,7 +4,7 @@
 // A thread that fails hands its messages back to the main thread: a crash never loses or gives up a push.
 import { Worker } from 'node:worker_threads';
 import { encryptPush, type EncryptedPush, type PushSubscriptionTarget } from './build-push-request.js';
-import { createEphemeralKey, type EphemeralKey } from './keys.js';
+import { oneShotKeySource, type EphemeralKey } from './keys.js';
 import { PushError, type PushErrorCode } from './push-errors.js';
 import { pooledRandomBytes } from './random-pool.js';
 
@@ -18,11 +18,14 @@ export type ThreadAnswer =
   | { readonly id: number; readonly result: EncryptedPush }
   | { readonly id: number; readonly error: { readonly code?: PushErrorCode; readonly message: string } };
 
+/** Each key is used at once, in the same synchronous call that draws it. */
+const keyNow = oneShotKeySource();
+
 /**
  * Encrypts one job where it is called; the pool's threads run this too (encryption-thread.ts), with keys
  * they generated ahead.
  */
-export function encryptJob(job: EncryptJob, createKey: () => EphemeralKey = createEphemeralKey): EncryptedPush {
+export function encryptJob(job: EncryptJob, createKey: () => EphemeralKey = keyNow): EncryptedPush {
   return encryptPush({ subscription: job, payload: job.payload, random: pooledRandomBytes, createEphemeralKey: createKey });
 }
 

@@ -5,7 +5,7 @@
 // with the browser's key (~200 µs) cannot be done before the message is known.
 import { parentPort } from 'node:worker_threads';
 import { encryptJob, type ThreadAnswer, type ThreadBatch } from './encryption-pool.js';
-import { createEphemeralKey, type EphemeralKey } from './keys.js';
+import { createEphemeralKey, oneShotKeySource, type EphemeralKey } from './keys.js';
 import { isPushError } from './push-errors.js';
 
 /** Keys kept ready: a burst of this many messages per thread; ~3 KB each (3 MB a thread, measured as RSS). */
@@ -22,8 +22,11 @@ function fill(): void {
   setImmediate(fill);
 }
 
+/** When the stock has run dry: a key used at once by the message that draws it. */
+const keyNow = oneShotKeySource();
+
 function takeKey(): EphemeralKey {
-  const key = stock.pop() ?? createEphemeralKey();
+  const key = stock.pop() ?? keyNow();
   if (!filling) {
     filling = true;
     setImmediate(fill);

@@ -1,10 +1,13 @@
 import { createECDH, createPublicKey } from 'node:crypto';
 
+import ece from 'http_ece';
 import webpush from 'web-push';
 import { describe, expect, it } from 'vitest';
 
+import { encryptAes128gcm } from '../../src/push/encrypt-aes128gcm.js';
 import {
   generateVapidKeys,
+  oneShotKeySource,
   parseAuthSecret,
   parseP256dh,
   parseVapidKeys,
@@ -122,5 +125,24 @@ describe('VAPID keys', () => {
     }],
   ])('refuses %s with ERR_VAPID_INVALID_KEY', (_label, make) => {
     expect(codeOf(() => parseVapidKeys(make()))).toBe('ERR_VAPID_INVALID_KEY');
+  });
+});
+
+describe('oneShotKeySource', () => {
+  it('draws a new key pair each time, each agreeing with the browser for the message it serves', () => {
+    const browser = createECDH('prime256v1');
+    const uaPublic = browser.generateKeys();
+    const authSecret = Buffer.alloc(16, 7);
+    const draw = oneShotKeySource();
+    const publicKeys = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      const senderKeys = draw();
+      publicKeys.add(senderKeys.publicKey.toString('hex'));
+      const plaintext = Buffer.from(`message ${i}`);
+      const body = encryptAes128gcm({ plaintext, uaPublic, authSecret, salt: Buffer.alloc(16, i), senderKeys });
+      // http_ece derives the secret from the key in the header: the drawn pair's two halves belong together.
+      expect(ece.decrypt(body, { version: 'aes128gcm', privateKey: browser, authSecret }).toString()).toBe(`message ${i}`);
+    }
+    expect(publicKeys.size).toBe(5);
   });
 });
