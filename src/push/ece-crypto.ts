@@ -25,10 +25,16 @@ export function hkdfExtract(salt: Buffer, ikm: Buffer): Buffer {
   return createHmac('sha256', salt).update(ikm).digest();
 }
 
-/** HKDF-Expand for lengths up to 32 bytes: T(1) = HMAC(PRK, info ‖ 0x01), truncated. */
-export function hkdfExpand(prk: Buffer, info: Buffer, length: number): Buffer {
+/**
+ * HKDF-Expand for lengths up to 32 bytes: T(1) = HMAC(PRK, info ‖ 0x01), truncated. `info` may come in
+ * parts, hashed in order, so a message's labels and keys are not copied into one buffer first.
+ */
+export function hkdfExpand(prk: Buffer, info: Buffer | readonly Buffer[], length: number): Buffer {
   if (length > 32) throw new RangeError('hkdfExpand here serves at most one SHA-256 block');
-  return createHmac('sha256', prk).update(info).update(ONE).digest().subarray(0, length);
+  const hmac = createHmac('sha256', prk);
+  if (Buffer.isBuffer(info)) hmac.update(info);
+  else for (const part of info) hmac.update(part);
+  return hmac.update(ONE).digest().subarray(0, length);
 }
 
 const ONE = Buffer.from([1]);
@@ -65,10 +71,14 @@ export function agreeSecret(senderKeys: SenderKeys, uaPublic: Buffer): { secret:
   }
 }
 
-/** AES-128-GCM over the given parts, returning ciphertext ‖ tag (RFC 8188 §2). */
-export function sealRecord(key: Buffer, nonce: Buffer, parts: readonly Buffer[]): Buffer {
+/**
+ * AES-128-GCM over the given parts, returning prefix ‖ ciphertext ‖ tag (RFC 8188 §2): the prefix (a
+ * header, or nothing) is joined in the same copy as the ciphertext.
+ */
+export function sealRecord(key: Buffer, nonce: Buffer, parts: readonly Buffer[], prefix?: Buffer): Buffer {
   const cipher = createCipheriv('aes-128-gcm', key, nonce);
-  const chunks = parts.map((part) => cipher.update(part));
+  const chunks = prefix ? [prefix] : [];
+  for (const part of parts) chunks.push(cipher.update(part));
   chunks.push(cipher.final(), cipher.getAuthTag());
   return Buffer.concat(chunks);
 }

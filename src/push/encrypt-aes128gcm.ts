@@ -52,20 +52,20 @@ export function encryptAes128gcm(input: Aes128gcmInput): Buffer {
 
   // RFC 8291 §3.3–3.4: mix the auth secret and both public keys into the ECDH secret ...
   const prkKey = hkdfExtract(authSecret, secret);
-  const keyInfo = Buffer.concat([KEY_INFO_LABEL, uaPublic, senderPublic]);
-  const ikm = hkdfExpand(prkKey, keyInfo, 32);
+  const ikm = hkdfExpand(prkKey, [KEY_INFO_LABEL, uaPublic, senderPublic], 32);
   // ... then RFC 8188 §2.2–2.3: content-encryption key and nonce from the salt.
   const prk = hkdfExtract(salt, ikm);
   const cek = hkdfExpand(prk, CEK_INFO, 16);
   // The nonce is XORed with the record sequence number; the only record is number 0.
   const nonce = hkdfExpand(prk, NONCE_INFO, 12);
 
-  const header = Buffer.alloc(AES128GCM_HEADER_BYTES);
+  // Every byte is written below.
+  const header = Buffer.allocUnsafe(AES128GCM_HEADER_BYTES);
   salt.copy(header, 0);
   header.writeUInt32BE(AES128GCM_RECORD_SIZE, 16);
   header.writeUInt8(P256_POINT_BYTES, 20);
   // RFC 8291 §4: the keyid carries our ephemeral public key, so no Crypto-Key header is needed.
   senderPublic.copy(header, 21);
 
-  return Buffer.concat([header, sealRecord(cek, nonce, [plaintext, LAST_RECORD_DELIMITER])]);
+  return sealRecord(cek, nonce, [plaintext, LAST_RECORD_DELIMITER], header);
 }

@@ -57,18 +57,22 @@ export function encryptAesgcm(input: AesgcmInput): AesgcmMessage {
   // webpush-encryption-04: the auth secret is mixed in first, with a fixed info string.
   const ikm = hkdfExpand(hkdfExtract(authSecret, secret), AUTH_INFO, 32);
   // encryption-encoding-03 §4.2: the context names the curve and both keys, receiver first.
-  const context = Buffer.concat([CONTEXT_LABEL, lengthPrefixed(uaPublic), lengthPrefixed(senderPublic)]);
+  const context = keyContext(uaPublic, senderPublic);
   const prk = hkdfExtract(salt, ikm);
-  const cek = hkdfExpand(prk, Buffer.concat([CEK_LABEL, context]), 16);
+  const cek = hkdfExpand(prk, [CEK_LABEL, context], 16);
   // Record 0: the nonce is used as derived (XOR with sequence number 0).
-  const nonce = hkdfExpand(prk, Buffer.concat([NONCE_LABEL, context]), 12);
+  const nonce = hkdfExpand(prk, [NONCE_LABEL, context], 12);
 
   return { body: sealRecord(cek, nonce, [NO_PADDING, plaintext]), senderPublic, salt };
 }
 
-function lengthPrefixed(key: Buffer): Buffer {
-  const out = Buffer.alloc(2 + key.length);
-  out.writeUInt16BE(key.length, 0);
-  key.copy(out, 2);
+/** "P-256\0" ‖ len ‖ receiver key ‖ len ‖ sender key, lengths as 16-bit big-endian, in one buffer. */
+function keyContext(receiver: Buffer, sender: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(CONTEXT_LABEL.length + 4 + receiver.length + sender.length);
+  let at = CONTEXT_LABEL.copy(out, 0);
+  at = out.writeUInt16BE(receiver.length, at);
+  at += receiver.copy(out, at);
+  at = out.writeUInt16BE(sender.length, at);
+  sender.copy(out, at);
   return out;
 }
