@@ -4,6 +4,7 @@
 // the ~300 µs a message costs here (node:crypto on the 2-core bench machine, unloaded); the ECDH agreement
 // with the browser's key (~200 µs) cannot be done before the message is known.
 import { parentPort } from 'node:worker_threads';
+import type { EncryptedPush } from './build-push-request.js';
 import { encryptJob, type ThreadAnswer, type ThreadBatch } from './encryption-pool.js';
 import { createEphemeralKey, oneShotKeySource, type EphemeralKey } from './keys.js';
 import { isPushError } from './push-errors.js';
@@ -41,16 +42,39 @@ function takeKey(): EphemeralKey {
  */
 const ANSWER_EVERY = 4;
 
-function encryptOne({ id, job }: ThreadBatch[number]): ThreadAnswer {
+function encryptOne({ id, job }: ThreadBatch[number], transfer: ArrayBuffer[]): ThreadAnswer {
   try {
-    return { id, result: encryptJob(job, takeKey) };
+    return { id, result: detached(encryptJob(job, takeKey), transfer) };
   } catch (error) {
     return { id, error: isPushError(error) ? { code: error.code, message: error.message } : { message: String(error) } };
   }
 }
 
+/**
+ * The result's bytes in ArrayBuffers of their own size, listed for transfer. Posted as they come, the body
+ * (a slice of Node's shared allocation pool) and the aesgcm salt (a slice of a random block) would each be
+ * cloned with their whole backing store: 8 KB a message on Node 20, 64 KB on Node 24, for ~300 bytes.
+ */
+function detached(result: EncryptedPush, transfer: ArrayBuffer[]): EncryptedPush {
+  const own = (bytes: Buffer): Buffer => {
+    const copy = Buffer.allocUnsafeSlow(bytes.length);
+    bytes.copy(copy);
+    transfer.push(copy.buffer as ArrayBuffer);
+    return copy;
+  };
+  return result.encoding === 'aes128gcm'
+    ? { encoding: 'aes128gcm', body: own(result.body) }
+    : { encoding: 'aesgcm', body: own(result.body), senderPublic: own(result.senderPublic), salt: own(result.salt) };
+}
+
 const port = parentPort!;
 port.on('message', (batch: ThreadBatch) => {
-  for (let i = 0; i < batch.length; i += ANSWER_EVERY) port.postMessage(batch.slice(i, i + ANSWER_EVERY).map(encryptOne));
+  for (let i = 0; i < batch.length; i += ANSWER_EVERY) {
+    const transfer: ArrayBuffer[] = [];
+    port.postMessage(
+      batch.slice(i, i + ANSWER_EVERY).map((item) => encryptOne(item, transfer)),
+      transfer,
+    );
+  }
 });
 fill();

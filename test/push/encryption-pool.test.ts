@@ -44,6 +44,11 @@ describe('encryption pool', () => {
     expect(messages.map(ua.decrypt)).toEqual(payloads);
     // A fresh ephemeral key and salt for every message.
     expect(new Set(messages.map((m) => m.body.subarray(0, 16).toString('hex'))).size).toBe(payloads.length);
+    const senderKeys = messages.map((m) => (m.encoding === 'aes128gcm' ? m.body.subarray(21, 86) : m.senderPublic).toString('hex'));
+    expect(new Set(senderKeys).size).toBe(payloads.length);
+    // Each buffer came over on its own: not a view of a thread's shared pool, cloned whole with it.
+    const buffers = messages.flatMap((m) => (m.encoding === 'aes128gcm' ? [m.body] : [m.body, m.senderPublic, m.salt]));
+    expect(buffers.every((b) => b.byteOffset === 0 && b.buffer.byteLength === b.byteLength)).toBe(true);
   });
 
   it('answers a bad key with the PushError the thread raised', async () => {
