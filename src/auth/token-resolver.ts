@@ -9,7 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { AuthConfig } from '../config.js';
 import type { NotificationBus } from '../services/notification-bus.js';
 import type { Db, TokenSource } from '../store/schema.js';
-import { confirmExternalToken, findTokenByHash, findTokenById, findTokenCutoff, hashToken, isExternalSource, type TokenRow } from '../store/tokens.js';
+import { confirmExternalToken, findTokenByHash, findTokenByHashWithPageVersion, findTokenById, findTokenCutoff, hashToken, isExternalSource, type TokenRow } from '../store/tokens.js';
 import { createIntrospectionClient, type IntrospectionClient } from './introspection-client.js';
 import { createJwtVerifier, looksLikeJws, JWT_LEEWAY_SECONDS, type JwtVerifier } from './jwt-verifier.js';
 import { AuthUnavailable, inactive, type ActiveToken, type TokenVerdict } from './token-claims.js';
@@ -19,12 +19,17 @@ const CACHE_ENTRIES = 100_000;
 /** SPEC §13: an inactive answer is believed this long. */
 const INACTIVE_CACHE_MS = 10_000;
 
+/** A bearer's live row; with the account's listing-page version when asked for and read alongside. */
+export type ResolvedToken = TokenRow & { readonly pageVersion?: string };
+
 export interface TokenResolver {
   /**
    * The live local row of a bearer, or undefined when no enabled source accepts it (401). Throws
    * AuthUnavailable when the source that must decide cannot answer and nothing is cached (503).
+   * `withPageVersion`: read the account's page version in the same statement as the row (a page served
+   * from the page cache needs nothing else); absent when the row came from elsewhere (a first sight).
    */
-  resolve(plain: string): Promise<TokenRow | undefined>;
+  resolve(plain: string, options?: { withPageVersion?: boolean }): Promise<ResolvedToken | undefined>;
   /**
    * Whether an external token lacks a current active answer: none cached, run out, or inactive (the stream
    * sweep asks again for those).
@@ -137,9 +142,9 @@ export function createTokenResolver(deps: TokenResolverDeps): TokenResolver {
   }
 
   return {
-    async resolve(plain) {
+    async resolve(plain, options) {
       const hash = hashToken(plain);
-      const row = await findTokenByHash(db, hash);
+      const row: ResolvedToken | undefined = await (options?.withPageVersion ? findTokenByHashWithPageVersion : findTokenByHash)(db, hash);
       if (row && row.revoked_at !== null) {
         count(row.source, 'revoked');
         return undefined;

@@ -17,6 +17,8 @@ export interface Auth {
   readonly scopes: readonly string[];
   /** The bearer token as sent: push subscriptions keep it for the payload (SPEC §8.5). */
   readonly plainToken: string;
+  /** The account's listing-page version, when the route asked for it with the token (`config.pageVersion`). */
+  readonly pageVersion?: string;
 }
 
 declare module 'fastify' {
@@ -25,6 +27,8 @@ declare module 'fastify' {
     scopes?: readonly string[];
     /** Public routes may still read a token when one is sent. */
     optionalAuth?: boolean;
+    /** Read the caller's listing-page version with the token (routes served from the page cache). */
+    pageVersion?: boolean;
   }
   interface FastifyRequest {
     auth?: Auth;
@@ -73,7 +77,7 @@ export function registerClientAuth(
     // A public route still answers while the token source is down: its token is then simply not read.
     const token =
       plain === undefined ? undefined
-      : scopes ? await deps.tokens.resolve(plain)
+      : scopes ? await deps.tokens.resolve(plain, { withPageVersion: config.pageVersion })
       : config.optionalAuth ? await deps.tokens.resolve(plain).catch(() => undefined)
       : undefined;
     if (deps.rateLimits) {
@@ -105,7 +109,7 @@ export function registerClientAuth(
 
 /** Checks a looked-up token against the scopes a route accepts (SPEC §1.1's 401, 403 and 422). */
 export function authorize(
-  token: { id: number; account_id: string | null; scopes: string } | undefined,
+  token: AuthToken | undefined,
   plain: string | undefined,
   scopes: readonly string[],
 ): Auth {
@@ -117,8 +121,10 @@ export function authorize(
   return toAuth(token, plain);
 }
 
-function toAuth(token: { id: number; account_id: string | null; scopes: string }, plainToken: string): Auth {
-  return { tokenId: token.id, accountId: token.account_id!, scopes: token.scopes.split(' '), plainToken };
+type AuthToken = { id: number; account_id: string | null; scopes: string; pageVersion?: string };
+
+function toAuth(token: AuthToken, plainToken: string): Auth {
+  return { tokenId: token.id, accountId: token.account_id!, scopes: token.scopes.split(' '), plainToken, pageVersion: token.pageVersion };
 }
 
 /** The authenticated caller of a route that declared scopes. */

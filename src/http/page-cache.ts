@@ -39,16 +39,29 @@ export class PageCache {
     this.misses = served.labels('miss');
   }
 
+  /** Whether pages are kept: routes then ask for the caller's page version with the token. */
+  get enabled(): boolean {
+    return this.pages !== undefined;
+  }
+
   /**
    * Answers with the kept page when its version is the store's, else renders one, answers and keeps it.
    * `key` must name everything the page depends on besides the store: the recipient, the route and the query.
+   * The version is the caller's as read with its token when it was (auth.ts), else read now: before the
+   * page either way.
    */
-  async serve(db: Db, accountId: string, key: string, reply: FastifyReply, render: () => Promise<RenderedPage>): Promise<FastifyReply> {
+  async serve(
+    db: Db,
+    caller: { readonly accountId: string; readonly pageVersion?: string },
+    key: string,
+    reply: FastifyReply,
+    render: () => Promise<RenderedPage>,
+  ): Promise<FastifyReply> {
     let page: RenderedPage | KeptPage;
     if (!this.pages) {
       page = await render();
     } else {
-      const version = await readPageVersion(db, accountId);
+      const version = caller.pageVersion ?? (await readPageVersion(db, caller.accountId));
       const kept = this.pages.get(key);
       if (kept?.version === version) {
         page = kept;

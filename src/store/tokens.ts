@@ -4,6 +4,7 @@
 import type { Selectable } from 'kysely';
 import { createHash } from 'node:crypto';
 import { executeCached } from './open-store.js';
+import { formatPageVersion, pageVersionSelections, type PageVersionColumns } from './page-versions.js';
 import { removeSubscriptions } from './push-subscriptions.js';
 import type { Db, TokenSource, TokensTable } from './schema.js';
 
@@ -29,6 +30,23 @@ export async function findTokenByHash(db: Db, hash: string): Promise<TokenRow | 
     db.selectFrom('tokens').selectAll().where('token_hash', '=', param(0)),
   );
   return row;
+}
+
+/**
+ * findTokenByHash with the token's account's listing-page version (page-versions.ts) read in the same
+ * statement: a page served from the page cache then costs one read, one round trip on PostgreSQL.
+ */
+export async function findTokenByHashWithPageVersion(db: Db, hash: string): Promise<(TokenRow & { pageVersion: string }) | undefined> {
+  const [row] = await executeCached<TokenRow & PageVersionColumns>(db, 'findTokenByHashWithPageVersion', [hash], (param) =>
+    db
+      .selectFrom('tokens')
+      .selectAll()
+      .select((eb) => pageVersionSelections(eb.ref('tokens.account_id')))
+      .where('token_hash', '=', param(0)),
+  );
+  if (!row) return undefined;
+  const { page_notifications, page_accounts, ...token } = row;
+  return { ...token, pageVersion: formatPageVersion({ page_notifications, page_accounts }) };
 }
 
 export async function findTokenById(db: Db, id: number): Promise<TokenRow | undefined> {

@@ -2,7 +2,17 @@
 // for long) unless they hold a push subscription, and a revoked row stays as long as it is what keeps its
 // token refused.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { confirmExternalToken, hashToken, importToken, insertToken, pruneExternalTokens, revokeTokens } from '../../src/store/tokens.js';
+import { readPageVersion } from '../../src/store/page-versions.js';
+import {
+  confirmExternalToken,
+  findTokenByHash,
+  findTokenByHashWithPageVersion,
+  hashToken,
+  importToken,
+  insertToken,
+  pruneExternalTokens,
+  revokeTokens,
+} from '../../src/store/tokens.js';
 import { createTestStore, ENGINES, type TestStore } from '../support/test-app.js';
 
 const DAY = 86_400_000;
@@ -40,6 +50,33 @@ describe.each(ENGINES)('token store on %s', (engine) => {
     expect(await names()).toEqual(
       ['live-jwt', 'expired-but-subscribed', 'recently-seen-introspected', 'revoked-no-expiry', 'own-old', 'imported-old'].map(hashToken).sort(),
     );
+  });
+
+  it("reads the token's row and its account's page version in one statement, as readPageVersion reads it", async () => {
+    const db = s.store.db;
+    await insertToken(db, { token_hash: hashToken('reader'), account_id: '1', scopes: 'read', client_name: null, created_at: NOW });
+    const versions: string[] = [];
+    const check = async () => {
+      const withVersion = await findTokenByHashWithPageVersion(db, hashToken('reader'));
+      const { pageVersion, ...row } = withVersion!;
+      expect(row).toEqual(await findTokenByHash(db, hashToken('reader')));
+      expect(pageVersion).toBe(await readPageVersion(db, '1'));
+      versions.push(pageVersion);
+    };
+    await check();
+    // The recipient's own version (a notification of account 1), then the shared one (an account).
+    await db
+      .insertInto('notifications')
+      .values({ account_id: '1', type: 'follow', from_account_id: '2', status_id: null, target_id: null, payload: null, group_key: null, filtered: 0, relationship: 0, created_at: NOW })
+      .execute();
+    await check();
+    await db
+      .insertInto('accounts')
+      .values({ id: '3', username: 'c', acct: 'c', json: '{}', locale: null, suspended: 0, bot: 0, limited: 0, created_at: NOW, updated_at: NOW })
+      .execute();
+    await check();
+    expect(new Set(versions).size).toBe(3);
+    expect(await findTokenByHashWithPageVersion(db, hashToken('nobody'))).toBeUndefined();
   });
 
   it('a revoked row is never brought back by its source confirming the token again', async () => {

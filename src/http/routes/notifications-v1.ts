@@ -32,13 +32,16 @@ export const notificationRoutesV1: FastifyPluginAsync<RouteOptions> = async (app
   const db = deps.store.db;
   const url = `${deps.config.publicUrl}/api/v1/notifications`;
   const pages = deps.pages!;
+  // A page kept in the page cache is checked against the version read with the caller's token.
+  const listing = { config: { ...read.config, pageVersion: pages.enabled } };
 
-  app.get('/api/v1/notifications', read, async (request, reply) => {
+  app.get('/api/v1/notifications', listing, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const page = readPageQuery(query, 40, 80);
     const filter = readListingFilter(query, { allowAccount: true });
-    const accountId = callerOf(request).accountId;
-    return pages.serve(db, accountId, pageKey(accountId, request), reply, async () => {
+    const caller = callerOf(request);
+    const accountId = caller.accountId;
+    return pages.serve(db, caller, pageKey(accountId, request), reply, async () => {
       const { rows, context } = await listPage(db, accountId, filter, page);
       const link = buildLinkHeader({
         url,

@@ -30,16 +30,19 @@ export const notificationRoutesV2: FastifyPluginAsync<RouteOptions> = async (app
   const db = deps.store.db;
   const url = `${deps.config.publicUrl}/api/v2/notifications`;
   const pages = deps.pages!;
+  // A page kept in the page cache is checked against the version read with the caller's token.
+  const listing = { config: { ...read.config, pageVersion: pages.enabled } };
 
-  app.get('/api/v2/notifications', read, async (request, reply) => {
+  app.get('/api/v2/notifications', listing, async (request, reply) => {
     const query = request.query as Query;
     const expand = readExpandAccounts(query.expand_accounts);
     const page = readPageQuery(query, 40, 80);
     // v2 ignores account_id (Mastodon does too).
     const filter = readListingFilter(query, { allowAccount: false });
     const groupedTypes = readGroupedTypes(query.grouped_types);
-    const accountId = callerOf(request).accountId;
-    return pages.serve(db, accountId, pageKey(accountId, request), reply, async () => {
+    const caller = callerOf(request);
+    const accountId = caller.accountId;
+    return pages.serve(db, caller, pageKey(accountId, request), reply, async () => {
       const result = await listGroupedPage(deps.store, accountId, filter, page, groupedTypes);
       const groups = result.groups;
       const link = buildLinkHeader({
