@@ -1,8 +1,8 @@
 // A worker thread of the encryption pool (encryption-pool.ts): encrypts each batch it is sent and answers
 // with the results, or the PushError that stopped each message. Between batches it generates ephemeral
-// keys ahead, so a burst finds part of each message's work done: createECDH + generateKeys is ~60 µs of
-// the ~300 µs a message costs here (node:crypto on the 2-core bench machine, unloaded); the ECDH agreement
-// with the browser's key (~200 µs) cannot be done before the message is known.
+// keys ahead, so a burst finds part of each message's work done: createECDH + generateKeys is ~35 µs of
+// the ~220 µs a message costs (Node 20 on the 2-core bench machine, unloaded); the ECDH agreement with the
+// browser's key (~125 µs) cannot be done before the message is known.
 import { parentPort } from 'node:worker_threads';
 import type { EncryptedPush } from './build-push-request.js';
 import { encryptJob, type ThreadAnswer, type ThreadBatch } from './encryption-pool.js';
