@@ -251,7 +251,7 @@ export async function executeCached<R>(
   }
   const parameters = template.parameters.map((p) => (p instanceof Placeholder ? values[p.index] : p));
   // On SQLite the statement runs synchronously either way; going round Kysely's connection queue saves
-  // ~8 awaits a query, about a tenth of a cached v1 page (two such reads: the token, the page versions).
+  // ~8 awaits a query, about a tenth of a cached v1 page (two such reads then: the token, the page versions).
   // Only with no transaction open: one holds the connection across awaits, and a read run then would
   // see its uncommitted writes. The same statement and rows as Kysely's SqliteDriver.
   const direct = directReads.get(db as Kysely<Database>);
